@@ -22,7 +22,7 @@ internal static class ApiMessagesEmitter
         b.Line("// </auto-generated>");
         b.Line("#nullable enable");
         b.Line();
-        b.Line($"namespace {Generator.Namespace};");
+        b.Line($"namespace {MessageGenerator.Namespace};");
         b.Line();
         b.Line("/// <summary>Every Kafka API in the specs, indexed by api key.</summary>");
         b.Open("public static partial class ApiMessages");

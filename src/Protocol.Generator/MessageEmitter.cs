@@ -22,7 +22,7 @@ internal sealed partial class MessageEmitter(MessageSpec message)
         _b.Line("#nullable enable");
         _b.Line("using Broker.Protocol.Wire;");
         _b.Line();
-        _b.Line($"namespace {Generator.Namespace};");
+        _b.Line($"namespace {MessageGenerator.Namespace};");
         _b.Line();
         string iface = m.Kind switch { "request" => "IRequest", "response" => "IResponse", _ => "IMessage" };
         string what = m.ApiKey is { } key ? $"api key {key}, " : "";

@@ -7,6 +7,6 @@ if (args.Length != 2)
     Console.Error.WriteLine("usage: Protocol.Generator <specs dir> <output dir>");
     return 2;
 }
-int count = Generator.WriteAll(args[0], args[1]);
+int count = MessageGenerator.WriteAll(args[0], args[1]);
 Console.WriteLine($"generated {count} files into {args[1]}");
 return 0;

@@ -5,7 +5,7 @@ namespace Broker.Protocol.Generator;
 /// deterministic (ordinal ordering, "\n" line endings, no timestamps) so that a test can
 /// regenerate in memory and compare with the committed files.
 /// </summary>
-public static class Generator
+public static class MessageGenerator
 {
     public const string Namespace = "Broker.Protocol.Messages";
 
