@@ -31,9 +31,16 @@ internal sealed class ZstdCodec : ICompressionCodec
 
     public unsafe ErrorCode Decompress(ReadOnlySpan<byte> source, IBufferWriter<byte> destination, int maxDecompressedBytes)
     {
+        if (source.IsEmpty)
+        {
+            return ErrorCode.CorruptMessage;
+        }
+
         Decompressor decompressor = t_decompressor ??= new Decompressor();
         try
         {
+            // A previous call may have stopped mid-frame (budget exceeded); start clean.
+            decompressor.ResetStream();
             fixed (byte* pointer = source)
             {
                 using var input = new UnmanagedMemoryStream(pointer, source.Length);
