@@ -22,6 +22,7 @@ internal static class Commands
                          [--rate-mb 50 --duration-sec 10] [--producer-props k=v ...] [--consumer-props k=v ...]
                          [--label TEXT] [--markdown-file FILE]
           markdown-header throughput|e2e
+          selftest       checks the histogram, rings, argument parsing and a round trip against the mock
         """;
 
     public static void ProducerPerf(CommandLine line)

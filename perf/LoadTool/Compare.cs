@@ -52,7 +52,7 @@ internal static class Compare
             mock = RunTarget("mock", cluster.BootstrapServers, o,
                 topic => cluster.CreateTopic(topic, o.Partitions),
                 _ => { },
-                cluster.ThreadId is { } tid ? () => ProcessStats.ThreadCpuSeconds(tid) : null,
+                () => cluster.ThreadId is { } tid ? ProcessStats.ThreadCpuSeconds(tid) : double.NaN,
                 null);
         }
         if (o.BootstrapServers is not null)
@@ -122,7 +122,8 @@ internal static class Compare
         return result;
     }
 
-    private static double? PerGb(double cpuSeconds, long bytes) => bytes > 0 ? cpuSeconds / (bytes / 1e9) : null;
+    private static double? PerGb(double cpuSeconds, long bytes) =>
+        bytes > 0 && !double.IsNaN(cpuSeconds) ? cpuSeconds / (bytes / 1e9) : null;
 
     private static void PrintThroughputSummary(CompareOptions o, TargetResult? ours, TargetResult? mock)
     {

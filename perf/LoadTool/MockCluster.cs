@@ -30,8 +30,25 @@ internal sealed unsafe class MockCluster : IDisposable
 
     public string BootstrapServers { get; }
 
-    /// <summary>The mock's own thread ("rdk:mock"), whose CPU time is the mock broker's work.</summary>
-    public int? ThreadId { get; }
+    private readonly HashSet<int> _mockThreadsBefore;
+    private int? _threadId;
+
+    /// <summary>The mock's own thread ("rdk:mock"), whose CPU time is the mock broker's work.
+    /// Found lazily: the thread names itself after rd_kafka_mock_cluster_new returns, and by
+    /// the time a topic was created (a call served by that thread) it has.</summary>
+    public int? ThreadId
+    {
+        get
+        {
+            if (_threadId is null)
+            {
+                var now = ProcessStats.ThreadsNamed("rdk:mock");
+                now.ExceptWith(_mockThreadsBefore);
+                if (now.Count == 1) foreach (var id in now) _threadId = id;
+            }
+            return _threadId;
+        }
+    }
 
     public MockCluster(int brokerCount)
     {
@@ -45,7 +62,7 @@ internal sealed unsafe class MockCluster : IDisposable
         _handle = _exports.New(RdKafkaProducer, conf, errorText, 512);
         if (_handle == IntPtr.Zero)
             throw new InvalidOperationException("rd_kafka_new failed: " + Utf8(errorText));
-        var before = ProcessStats.ThreadsNamed("rdk:mock");
+        _mockThreadsBefore = ProcessStats.ThreadsNamed("rdk:mock");
         _cluster = _exports.MockClusterNew(_handle, brokerCount);
         if (_cluster == IntPtr.Zero)
         {
@@ -54,9 +71,6 @@ internal sealed unsafe class MockCluster : IDisposable
         }
         BootstrapServers = Marshal.PtrToStringUTF8(_exports.MockClusterBootstraps(_cluster))
             ?? throw new InvalidOperationException("mock cluster has no bootstrap address");
-        var after = ProcessStats.ThreadsNamed("rdk:mock");
-        after.ExceptWith(before);
-        if (after.Count == 1) foreach (var id in after) ThreadId = id;
     }
 
     /// <summary>Creates a topic directly in the mock (it implements no CreateTopics API).</summary>

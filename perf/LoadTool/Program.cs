@@ -14,6 +14,7 @@ try
         Console.Write(args.Length > 1 && args[1] == "e2e" ? Compare.E2eHeader : Compare.ThroughputHeader);
         return 0;
     }
+    if (args[0] == "selftest") return SelfTest.Run();
     var line = new CommandLine(args[1..]);
     switch (args[0])
     {
