@@ -12,6 +12,7 @@
 #   SCENARIOS="s1 s3"                           run only these scenario ids (see below)
 #   DOC=docs/performance-loadtool.md            where the tables go
 #   KEEP_LOGS=1                                 keep the broker's log dir
+#   CONSUMER_ASSIGN=1                           consumers assign partitions instead of joining a group
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +25,9 @@ MOCK_ONLY=${MOCK_ONLY:-0}
 SCENARIOS=${SCENARIOS:-}
 DOC=${DOC:-$ROOT/docs/performance-loadtool.md}
 SCENARIO_TIMEOUT_SEC=${SCENARIO_TIMEOUT_SEC:-300}
+CONSUMER_ASSIGN=${CONSUMER_ASSIGN:-0}
+CONSUME_ARGS=(--consume)
+if [[ "$CONSUMER_ASSIGN" == 1 ]]; then CONSUME_ARGS+=(--assign); fi
 
 WORK=$(mktemp -d /tmp/loadtool-run.XXXXXX)
 LOADTOOL=(dotnet "$ROOT/perf/LoadTool/bin/Release/net10.0/Broker.LoadTool.dll")
@@ -98,7 +102,7 @@ throughput() {
   local label="$id: $( ((size >= 1024)) && echo "$((size / 1024)) KB" || echo "$size B"), acks=$acks, $compression, $partitions p, $records rec"
   log "scenario $label"
   local rc=0
-  timeout "$SCENARIO_TIMEOUT_SEC" "${LOADTOOL[@]}" compare "${TARGET_ARGS[@]}" --consume \
+  timeout "$SCENARIO_TIMEOUT_SEC" "${LOADTOOL[@]}" compare "${TARGET_ARGS[@]}" "${CONSUME_ARGS[@]}" \
       --num-records "$records" --record-size "$size" --throughput -1 --partitions "$partitions" \
       --producer-props "acks=$acks" "compression.type=$compression" \
       --label "$label" --markdown-file "$THROUGHPUT_ROWS" >"$WORK/$id.log" 2>&1 || rc=$?
@@ -107,7 +111,16 @@ throughput() {
     echo "| $label | failed: see log |" >>"$THROUGHPUT_ROWS"
   fi
   grep -E '^(mock|broker) |^ratio' "$WORK/$id.log" >&2 || true
+  broker_alive
 }
+
+broker_alive() {
+  if [[ -n "$BROKER_PID" ]] && ! kill -0 "$BROKER_PID" 2>/dev/null; then
+    log "broker (pid $BROKER_PID) has exited; tail of its log:"; tail -20 "$WORK/broker.log" >&2 || true
+    BROKER_DIED=1; BROKER_PID=""; TARGET_ARGS=()
+  fi
+}
+BROKER_DIED=0
 
 # id label-suffix extra-args...
 e2e() {
@@ -124,6 +137,7 @@ e2e() {
     echo "| $label | failed: see log |" >>"$E2E_ROWS"
   fi
   grep -E '^(mock|broker) |^ratio' "$WORK/$id.log" >&2 || true
+  broker_alive
 }
 
 START=$SECONDS
@@ -138,7 +152,7 @@ throughput s7 1024 "$RECORDS_1KB"  all lz4  8
 # wake the fetch), so the like-for-like run polls with a 5 ms wait for both; e2 then measures
 # our broker alone with the client defaults, which depends on the fetch long-poll waking up.
 e2e e1 ", fetch.wait.max.ms=5" "${TARGET_ARGS[@]}" --consumer-props fetch.wait.max.ms=5
-if [[ -n "$BOOTSTRAP" ]]; then
+if (( ${#TARGET_ARGS[@]} > 0 )); then
   e2e e2 ", consumer defaults, broker only" "${TARGET_ARGS[@]}" --skip-mock
 fi
 ELAPSED=$((SECONDS - START))
@@ -150,7 +164,8 @@ RESULTS="$WORK/results.md"
   echo "### Results of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/^Mem:/{print $2}') GiB memory, kernel $(uname -r), $(dotnet --version | sed 's/^/.NET SDK /')"
-  echo "- Command: \`RECORDS_100B=$RECORDS_100B RECORDS_1KB=$RECORDS_1KB E2E_RATE_MB=$E2E_RATE_MB E2E_DURATION_SEC=$E2E_DURATION_SEC MOCK_ONLY=$MOCK_ONLY perf/run.sh\` (scenarios took ${ELAPSED}s)"
+  echo "- Command: \`RECORDS_100B=$RECORDS_100B RECORDS_1KB=$RECORDS_1KB E2E_RATE_MB=$E2E_RATE_MB E2E_DURATION_SEC=$E2E_DURATION_SEC MOCK_ONLY=$MOCK_ONLY CONSUMER_ASSIGN=$CONSUMER_ASSIGN perf/run.sh\` (scenarios took ${ELAPSED}s)"
+  if [[ "$BROKER_DIED" == 1 ]]; then echo "- **The broker exited during the run**; later scenarios ran against the mock only."; fi
   if [[ -n "$BOOTSTRAP" ]]; then
     echo "- Broker: \`dotnet src/Broker/bin/Release/net10.0/Broker.dll --override log.dirs=<tmp> --override listeners=PLAINTEXT://127.0.0.1:<port>\`"
   else

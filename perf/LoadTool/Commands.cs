@@ -14,13 +14,15 @@ internal static class Commands
                          [--print-metrics] [--create-topic-partitions P] [--mock P (in-process mock cluster, P partitions)]
           consumer-perf  --topic T --messages N --bootstrap-server HOST:PORT [--fetch-size B] [--group G]
                          [--timeout MS] [--consumer.config FILE] [--consumer-props k=v ...] [--hide-header] [--print-metrics]
+                         [--assign (assign all partitions, no group)]
           end-to-end     --topic T --bootstrap-server HOST:PORT [--rate-mb 50] [--record-size 1024] [--duration-sec 10]
                          [--warmup-sec 1] [--producer-props k=v ...] [--consumer-props k=v ...]
                          [--create-topic-partitions P] [--mock P]
           compare        [--bootstrap-server HOST:PORT --broker-pid PID] [--skip-mock] [--mode throughput|e2e]
-                         --num-records N --record-size B [--throughput R] [--partitions P] [--consume]
+                         --num-records N --record-size B [--throughput R] [--partitions P] [--consume [--assign]]
                          [--rate-mb 50 --duration-sec 10] [--producer-props k=v ...] [--consumer-props k=v ...]
                          [--label TEXT] [--markdown-file FILE]
+          mock-cluster   [--brokers 1] [--topic T ...] [--partitions 1]   run a mock cluster until SIGTERM/Ctrl+C
           markdown-header throughput|e2e
           selftest       checks the histogram, rings, argument parsing and a round trip against the mock
         """;
@@ -77,6 +79,7 @@ internal static class Commands
             Config = ConsumerConfig(line),
             HideHeader = line.Flag("hide-header"),
             PrintMetrics = line.Flag("print-metrics"),
+            Assign = line.Flag("assign"),
         };
         options.Config["bootstrap.servers"] = line.Required("bootstrap-server");
         line.RejectUnknown();
@@ -134,6 +137,7 @@ internal static class Commands
             RecordSize = line.Int("record-size", 1024),
             Throughput = line.Double("throughput", -1),
             Consume = line.Flag("consume"),
+            ConsumerAssign = line.Flag("assign"),
             E2eRateMegabytesPerSecond = line.Double("rate-mb", 50),
             E2eDurationSeconds = line.Double("duration-sec", 10),
             ProducerConfig = ProducerConfig(line),
@@ -144,6 +148,24 @@ internal static class Commands
         if (options.Mode is not ("throughput" or "e2e")) throw new UsageException("--mode is throughput or e2e");
         if (options.SkipMock && options.BootstrapServers is null) throw new UsageException("nothing to run");
         LoadTool.Compare.Run(options);
+    }
+
+    /// <summary>Runs a mock cluster until SIGINT/SIGTERM, for trying the other commands (or any
+    /// client) against the reference broker from another process.</summary>
+    public static void MockClusterCommand(CommandLine line)
+    {
+        var brokers = line.Int("brokers", 1);
+        var topics = line.List("topic");
+        var partitions = line.Int("partitions", 1);
+        line.RejectUnknown();
+        using var mock = new MockCluster(brokers);
+        foreach (var topic in topics) mock.CreateTopic(topic, partitions);
+        Console.WriteLine("bootstrap.servers=" + mock.BootstrapServers);
+        using var stop = new ManualResetEventSlim();
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Set(); };
+        stop.Wait();
     }
 
     private static Dictionary<string, string> ProducerConfig(CommandLine line)

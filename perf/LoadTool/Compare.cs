@@ -1,4 +1,5 @@
 using System.Globalization;
+using Confluent.Kafka;
 
 namespace Broker.LoadTool;
 
@@ -15,6 +16,7 @@ internal sealed class CompareOptions
     public int RecordSize { get; init; } = 1024;
     public double Throughput { get; init; } = -1;
     public bool Consume { get; init; }
+    public bool ConsumerAssign { get; init; }
     public double E2eRateMegabytesPerSecond { get; init; } = 50;
     public double E2eDurationSeconds { get; init; } = 10;
     public required Dictionary<string, string> ProducerConfig { get; init; }
@@ -42,6 +44,8 @@ internal sealed class TargetResult
 /// </summary>
 internal static class Compare
 {
+    private static string? s_brokerFailure;
+
     public static void Run(CompareOptions o)
     {
         TargetResult? mock = null, ours = null;
@@ -59,11 +63,20 @@ internal static class Compare
         {
             Console.WriteLine($"== broker: {o.BootstrapServers}" + (o.BrokerPid is { } p ? $" (pid {p})" : "") + " ==");
             var pid = o.BrokerPid;
-            ours = RunTarget("broker", o.BootstrapServers, o,
-                topic => Topics.Create(o.BootstrapServers, topic, o.Partitions, TimeSpan.FromSeconds(30)),
-                topic => Topics.TryDelete(o.BootstrapServers, topic),
-                pid is { } id ? () => ProcessStats.ProcessCpuSeconds(id) : null,
-                pid);
+            try
+            {
+                ours = RunTarget("broker", o.BootstrapServers, o,
+                    topic => Topics.Create(o.BootstrapServers, topic, o.Partitions, TimeSpan.FromSeconds(30)),
+                    topic => Topics.TryDelete(o.BootstrapServers, topic),
+                    pid is { } id ? () => ProcessStats.ProcessCpuSeconds(id) : null,
+                    pid);
+            }
+            catch (Exception e) when (e is KafkaException or InvalidOperationException or IOException)
+            {
+                // Keep the mock's numbers and say what failed, rather than losing the row.
+                s_brokerFailure = e.GetType().Name + ": " + e.Message.ReplaceLineEndings(" ").Replace("|", "/");
+                Console.WriteLine("broker run failed: " + s_brokerFailure);
+            }
         }
 
         Console.WriteLine("== summary ==");
@@ -113,6 +126,7 @@ internal static class Compare
                     Group = "loadtool-" + Guid.NewGuid().ToString("N")[..8],
                     Config = new Dictionary<string, string>(o.ConsumerConfig, StringComparer.Ordinal) { ["bootstrap.servers"] = bootstrap },
                     RewindWhenDrained = name == "mock",
+                    Assign = o.ConsumerAssign,
                 });
                 if (cpu1 is { } c1b) result.CpuSecondsPerGbOut = PerGb(cpuSeconds!() - c1b, result.Consume.Bytes);
             }
@@ -172,19 +186,21 @@ internal static class Compare
             o.Label,
             F(ours?.EndToEnd?.Producer.MegabytesPerSecond, 1), Quad(ours?.EndToEnd),
             F(mock?.EndToEnd?.Producer.MegabytesPerSecond, 1), Quad(mock?.EndToEnd),
-            F(p50Ratio), F(p99Ratio), F(ours?.CpuSecondsPerGbIn), F(mock?.CpuSecondsPerGbIn), F(ours?.PeakRssMegabytes, 0));
+            F(p50Ratio), F(p99Ratio), F(ours?.CpuSecondsPerGbIn), F(mock?.CpuSecondsPerGbIn), F(ours?.PeakRssMegabytes, 0),
+            s_brokerFailure is null ? "" : "broker run failed: " + s_brokerFailure);
         File.AppendAllText(o.MarkdownFile, "| " + row + " |\n");
     }
 
     public const string E2eHeader =
-        "| scenario | ours MB/s | ours p50 / p99 / p99.9 / max ms | mock MB/s | mock p50 / p99 / p99.9 / max ms | ratio p50 | ratio p99 | ours CPU s/GB | mock CPU s/GB | ours VmHWM MiB |\n" +
-        "|---|---|---|---|---|---|---|---|---|---|\n";
+        "| scenario | ours MB/s | ours p50 / p99 / p99.9 / max ms | mock MB/s | mock p50 / p99 / p99.9 / max ms | ratio p50 | ratio p99 | ours CPU s/GB | mock CPU s/GB | ours VmHWM MiB | notes |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|\n";
 
     private static string Errors(TargetResult? ours, TargetResult? mock)
     {
         var n = (ours?.Produce?.Errors ?? 0) + (mock?.Produce?.Errors ?? 0);
         var shortRead = (ours?.Consume?.TimedOut ?? false) || (mock?.Consume?.TimedOut ?? false);
-        return n == 0 && !shortRead ? "0" : $"{n}{(shortRead ? ", consumer timed out" : "")}";
+        var text = n == 0 && !shortRead ? "0" : $"{n}{(shortRead ? ", consumer timed out" : "")}";
+        return s_brokerFailure is null ? text : $"{text}; broker run failed: {s_brokerFailure}";
     }
 
     private static double? Ratio(double? a, double? b) => a is { } x && b is { } y && y > 0 ? x / y : null;

@@ -21,6 +21,9 @@ internal sealed class ConsumerOptions
     /// watermark, seek back to the low watermark and read the retained window again, until
     /// Messages records were consumed. Assumes no producer writes meanwhile.</summary>
     public bool RewindWhenDrained { get; init; }
+    /// <summary>Assign all partitions from the beginning instead of subscribing: no group
+    /// coordinator needed (rebalance.time.ms is then 0).</summary>
+    public bool Assign { get; init; }
     public TextWriter Output { get; init; } = Console.Out;
 }
 
@@ -64,6 +67,7 @@ internal static class ConsumerRun
             ["max.partition.fetch.bytes"] = o.FetchSize.ToString(CultureInfo.InvariantCulture),
         };
         config.TryAdd("auto.offset.reset", "earliest");
+        if (o.Assign) config["enable.auto.commit"] = "false";
         // A rewind waits for the fetch already in flight at the end of the window, which the
         // broker holds for fetch.wait.max.ms (500 ms) as nothing new arrives: keep it short.
         if (o.RewindWhenDrained) config["fetch.wait.max.ms"] = "5";
@@ -81,7 +85,20 @@ internal static class ConsumerRun
         var window = o.RewindWhenDrained ? RetainedWindow.Query(consumer, o.Topic) : null;
         var startWall = DateTime.Now;
         var start = Stopwatch.GetTimestamp();
-        consumer.Subscribe(o.Topic);
+        if (o.Assign)
+        {
+            int partitions;
+            using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+                partitions = Topics.PartitionCount(admin, o.Topic, TimeSpan.FromSeconds(30));
+            var assignment = new List<TopicPartitionOffset>(partitions);
+            for (var p = 0; p < partitions; p++) assignment.Add(new TopicPartitionOffset(o.Topic, p, Offset.Beginning));
+            consumer.Assign(assignment);
+            assignedTicks = start;
+        }
+        else
+        {
+            consumer.Subscribe(o.Topic);
+        }
         long messages = 0, bytes = 0;
         var lastConsumed = start;
         var timedOut = false;

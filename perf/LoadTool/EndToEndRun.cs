@@ -63,11 +63,15 @@ internal static class EndToEndRun
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = o.BootstrapServers }).Build())
             partitionCount = Topics.PartitionCount(admin, o.Topic, TimeSpan.FromSeconds(30));
         var assignment = new List<TopicPartitionOffset>(partitionCount);
-        for (var p = 0; p < partitionCount; p++) assignment.Add(new TopicPartitionOffset(o.Topic, p, Offset.End));
+        // Start at each partition's current high watermark, queried synchronously, so that no
+        // record of this run is skipped and none from an earlier run is read (Offset.End would
+        // be resolved asynchronously, possibly after the first records were sent).
+        for (var p = 0; p < partitionCount; p++)
+        {
+            var tp = new TopicPartition(o.Topic, p);
+            assignment.Add(new TopicPartitionOffset(tp, consumer.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High));
+        }
         consumer.Assign(assignment);
-        // Let the consumer resolve Offset.End before the first record is sent, so no record
-        // is skipped and none from an earlier run is read.
-        consumer.Consume(500);
 
         var histogram = new LatencyHistogram();
         long consumed = 0;

@@ -22,6 +22,7 @@ try
         case "consumer-perf": Commands.ConsumerPerf(line); break;
         case "end-to-end": Commands.EndToEnd(line); break;
         case "compare": Commands.Compare(line); break;
+        case "mock-cluster": Commands.MockClusterCommand(line); break;
         default: throw new UsageException($"unknown command '{args[0]}'");
     }
     return 0;
