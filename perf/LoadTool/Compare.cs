@@ -33,6 +33,8 @@ internal sealed class TargetResult
     public double? CpuSecondsPerGbIn;
     public double? CpuSecondsPerGbOut;
     public double? PeakRssMegabytes;
+    /// <summary>CPU seconds per wall second over the produce phase: cores the broker kept busy.</summary>
+    public double? CoresBusyProducing;
 }
 
 /// <summary>
@@ -116,7 +118,12 @@ internal static class Compare
                 Config = producerConfig,
             }).Run();
             var cpu1 = cpuSeconds?.Invoke();
-            if (cpu0 is { } c0 && cpu1 is { } c1) result.CpuSecondsPerGbIn = PerGb(c1 - c0, result.Produce.Bytes);
+            if (cpu0 is { } c0 && cpu1 is { } c1)
+            {
+                result.CpuSecondsPerGbIn = PerGb(c1 - c0, result.Produce.Bytes);
+                if (!double.IsNaN(c1 - c0) && result.Produce.ElapsedSeconds > 0)
+                    result.CoresBusyProducing = (c1 - c0) / result.Produce.ElapsedSeconds;
+            }
             if (o.Consume)
             {
                 result.Consume = ConsumerRun.Run(new ConsumerOptions
@@ -146,7 +153,7 @@ internal static class Compare
             if (t is null) continue;
             Console.WriteLine($"{t.Name,-6} produce: {t.Produce!.SummaryLine()}");
             if (t.Consume is { } c) Console.WriteLine($"{t.Name,-6} consume: {c.Line()}");
-            Console.WriteLine($"{t.Name,-6} cpu: {F(t.CpuSecondsPerGbIn)} s/GB produced, {F(t.CpuSecondsPerGbOut)} s/GB consumed" +
+            Console.WriteLine($"{t.Name,-6} cpu: {F(t.CpuSecondsPerGbIn)} s/GB produced ({F(t.CoresBusyProducing)} cores busy), {F(t.CpuSecondsPerGbOut)} s/GB consumed" +
                 (t.PeakRssMegabytes is { } r ? $", peak RSS (VmHWM) {r:F0} MiB" : ""));
         }
         var produceRatio = Ratio(ours?.Produce?.MegabytesPerSecond, mock?.Produce?.MegabytesPerSecond);
