@@ -30,7 +30,7 @@ AppDomain.CurrentDomain.ProcessExit += (_, _) => cts.Cancel();
 var listener = new TcpListener(options.Listen);
 listener.Start();
 // Printed first and alone on its line so a script can read the port when --listen used port 0.
-Console.WriteLine($"listening {listener.LocalEndpoint} -> {options.Target}, writing to {Path.GetFullPath(options.OutputDirectory)}");
+Console.WriteLine($"listening {listener.LocalEndpoint} -> {options.Target.Host}:{options.Target.Port}, writing to {Path.GetFullPath(options.OutputDirectory)}");
 
 var recorder = new FrameRecorder(options);
 var connectionId = 0;
