@@ -70,6 +70,11 @@ public ref struct KafkaReader
     /// <summary>Unsigned LEB128, at most 5 bytes (Kafka's ByteUtils.readUnsignedVarint).</summary>
     public uint ReadUnsignedVarInt()
     {
+        if (!Failed && _position < _span.Length && _span[_position] < 0x80)
+        {
+            // One-byte fast path: lengths, counts and tagged-field counts are nearly always small.
+            return _span[_position++];
+        }
         uint value = 0;
         for (int shift = 0; shift < 35; shift += 7)
         {

@@ -63,6 +63,12 @@ public ref struct KafkaWriter
 
     public void WriteUnsignedVarInt(uint value)
     {
+        if (value < 0x80)
+        {
+            // Lengths, counts and tagged-field counts are nearly always one byte.
+            Advance(1)[0] = (byte)value;
+            return;
+        }
         while (value >= 0x80)
         {
             Advance(1)[0] = (byte)(value | 0x80);
