@@ -89,7 +89,10 @@ internal sealed partial class MessageEmitter
             {
                 _b.Open();
             }
-            _b.Line($"var {list} = new List<{ElementCs(elem)}>({count});");
+            // Reuse the list the property initialiser created (saves an allocation per array).
+            _b.Line($"var {list} = {p} ?? new List<{ElementCs(elem)}>({count});");
+            _b.Line($"{list}.Clear();");
+            _b.Line($"{list}.EnsureCapacity({count});");
             _b.Open($"for (int {i} = 0; {i} < {count} && !reader.Failed; {i}++)");
             if (TypeMapping.PrimitiveCs(elem) is not null) _b.Line($"{list}.Add(reader.{TypeMapping.ReaderMethod(elem)}());");
             else if (elem == "string") _b.Line($"{list}.Add(reader.ReadString({c}, false)!);");
@@ -136,7 +139,7 @@ internal sealed partial class MessageEmitter
         {
             _b.Open();
         }
-        _b.Line($"var {v} = new {cls}();");
+        _b.Line($"var {v} = {p} ?? new {cls}();");
         _b.Line($"{v}.Read(ref reader, version);");
         _b.Line($"{p} = {v};");
         _b.Close();

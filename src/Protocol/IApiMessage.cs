@@ -9,7 +9,10 @@ public interface IMessage
     short HighestSupportedVersion { get; }
     /// <summary>short.MaxValue when the message has no flexible versions.</summary>
     short LowestFlexibleVersion { get; }
-    /// <summary>Reads the body; on malformed input reader.Failed is set (no exception).</summary>
+    /// <summary>
+    /// Reads the body into a freshly constructed instance (fields the version lacks keep their
+    /// defaults; existing lists and structs are reused). Malformed input only sets reader.Failed.
+    /// </summary>
     void Read(ref KafkaReader reader, short version);
     /// <summary>Writes exactly ComputeSize(version) bytes (minus spliced records).</summary>
     void Write(ref KafkaWriter writer, short version);

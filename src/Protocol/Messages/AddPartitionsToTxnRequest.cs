@@ -41,7 +41,9 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
             {
                 int count0 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list1 = new List<AddPartitionsToTxnTransaction>(count0);
+                    var list1 = Transactions ?? new List<AddPartitionsToTxnTransaction>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new AddPartitionsToTxnTransaction();
@@ -69,7 +71,9 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(version >= 3, false, 1);
                 {
-                    var list5 = new List<AddPartitionsToTxnTopic>(count4);
+                    var list5 = V3AndBelowTopics ?? new List<AddPartitionsToTxnTopic>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new AddPartitionsToTxnTopic();
@@ -244,7 +248,9 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<AddPartitionsToTxnTopic>(count16);
+                    var list17 = Topics ?? new List<AddPartitionsToTxnTopic>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new AddPartitionsToTxnTopic();
@@ -343,7 +349,9 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
             {
                 int count24 = reader.ReadArrayLength(version >= 3, false, 4);
                 {
-                    var list25 = new List<int>(count24);
+                    var list25 = Partitions ?? new List<int>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());

@@ -44,7 +44,9 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
             {
                 int count0 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list1 = new List<AddPartitionsToTxnResult>(count0);
+                    var list1 = ResultsByTransaction ?? new List<AddPartitionsToTxnResult>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new AddPartitionsToTxnResult();
@@ -60,7 +62,9 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
             {
                 int count4 = reader.ReadArrayLength(version >= 3, false, 1);
                 {
-                    var list5 = new List<AddPartitionsToTxnTopicResult>(count4);
+                    var list5 = ResultsByTopicV3AndBelow ?? new List<AddPartitionsToTxnTopicResult>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new AddPartitionsToTxnTopicResult();
@@ -206,7 +210,9 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<AddPartitionsToTxnTopicResult>(count16);
+                    var list17 = TopicResults ?? new List<AddPartitionsToTxnTopicResult>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new AddPartitionsToTxnTopicResult();
@@ -299,7 +305,9 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
             {
                 int count24 = reader.ReadArrayLength(version >= 3, false, 1);
                 {
-                    var list25 = new List<AddPartitionsToTxnPartitionResult>(count24);
+                    var list25 = ResultsByPartition ?? new List<AddPartitionsToTxnPartitionResult>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new AddPartitionsToTxnPartitionResult();

@@ -33,7 +33,9 @@ public sealed partial class AlterClientQuotasRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 1, false, 1);
             {
-                var list1 = new List<EntryData>(count0);
+                var list1 = Entries ?? new List<EntryData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new EntryData();
@@ -130,7 +132,9 @@ public sealed partial class AlterClientQuotasRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list9 = new List<EntityData>(count8);
+                    var list9 = Entity ?? new List<EntityData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new EntityData();
@@ -143,7 +147,9 @@ public sealed partial class AlterClientQuotasRequest : IRequest
             {
                 int count12 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list13 = new List<OpData>(count12);
+                    var list13 = Ops ?? new List<OpData>(count12);
+                    list13.Clear();
+                    list13.EnsureCapacity(count12);
                     for (int i14 = 0; i14 < count12 && !reader.Failed; i14++)
                     {
                         var e15 = new OpData();

@@ -33,7 +33,9 @@ public sealed partial class AlterConfigsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<AlterConfigsResource>(count0);
+                var list1 = Resources ?? new List<AlterConfigsResource>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new AlterConfigsResource();
@@ -134,7 +136,9 @@ public sealed partial class AlterConfigsRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list9 = new List<AlterableConfig>(count8);
+                    var list9 = Configs ?? new List<AlterableConfig>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new AlterableConfig();

@@ -34,7 +34,9 @@ public sealed partial class AlterConfigsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<AlterConfigsResourceResponse>(count0);
+                var list1 = Responses ?? new List<AlterConfigsResourceResponse>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new AlterConfigsResourceResponse();

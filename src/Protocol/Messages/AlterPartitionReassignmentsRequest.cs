@@ -34,7 +34,9 @@ public sealed partial class AlterPartitionReassignmentsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<ReassignableTopic>(count0);
+                var list1 = Topics ?? new List<ReassignableTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ReassignableTopic();
@@ -128,7 +130,9 @@ public sealed partial class AlterPartitionReassignmentsRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<ReassignablePartition>(count8);
+                    var list9 = Partitions ?? new List<ReassignablePartition>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new ReassignablePartition();
@@ -223,7 +227,9 @@ public sealed partial class AlterPartitionReassignmentsRequest : IRequest
                 if (count16 < 0) Replicas = null;
                 else
                 {
-                    var list17 = new List<int>(count16);
+                    var list17 = Replicas ?? new List<int>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());

@@ -37,7 +37,9 @@ public sealed partial class AlterPartitionRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicData>(count0);
+                var list1 = Topics ?? new List<TopicData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -142,7 +144,9 @@ public sealed partial class AlterPartitionRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<PartitionData>(count8);
+                    var list9 = Partitions ?? new List<PartitionData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionData();
@@ -260,7 +264,9 @@ public sealed partial class AlterPartitionRequest : IRequest
                 {
                     int count16 = reader.ReadArrayLength(true, false, 4);
                     {
-                        var list17 = new List<int>(count16);
+                        var list17 = NewIsr ?? new List<int>(count16);
+                        list17.Clear();
+                        list17.EnsureCapacity(count16);
                         for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                         {
                             list17.Add(reader.ReadInt32());
@@ -274,7 +280,9 @@ public sealed partial class AlterPartitionRequest : IRequest
                 {
                     int count19 = reader.ReadArrayLength(true, false, 1);
                     {
-                        var list20 = new List<BrokerState>(count19);
+                        var list20 = NewIsrWithEpochs ?? new List<BrokerState>(count19);
+                        list20.Clear();
+                        list20.EnsureCapacity(count19);
                         for (int i21 = 0; i21 < count19 && !reader.Failed; i21++)
                         {
                             var e22 = new BrokerState();

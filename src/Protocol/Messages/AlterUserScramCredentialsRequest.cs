@@ -33,7 +33,9 @@ public sealed partial class AlterUserScramCredentialsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<ScramCredentialDeletion>(count0);
+                var list1 = Deletions ?? new List<ScramCredentialDeletion>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ScramCredentialDeletion();
@@ -46,7 +48,9 @@ public sealed partial class AlterUserScramCredentialsRequest : IRequest
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<ScramCredentialUpsertion>(count4);
+                var list5 = Upsertions ?? new List<ScramCredentialUpsertion>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new ScramCredentialUpsertion();

@@ -44,7 +44,9 @@ public sealed partial class ApiVersionsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 3, false, 1);
             {
-                var list1 = new List<ApiVersion>(count0);
+                var list1 = ApiKeys ?? new List<ApiVersion>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ApiVersion();
@@ -75,7 +77,9 @@ public sealed partial class ApiVersionsResponse : IResponse
                         {
                             int count4 = reader.ReadArrayLength(true, false, 1);
                             {
-                                var list5 = new List<SupportedFeatureKey>(count4);
+                                var list5 = SupportedFeatures ?? new List<SupportedFeatureKey>(count4);
+                                list5.Clear();
+                                list5.EnsureCapacity(count4);
                                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                 {
                                     var e7 = new SupportedFeatureKey();
@@ -101,7 +105,9 @@ public sealed partial class ApiVersionsResponse : IResponse
                         {
                             int count8 = reader.ReadArrayLength(true, false, 1);
                             {
-                                var list9 = new List<FinalizedFeatureKey>(count8);
+                                var list9 = FinalizedFeatures ?? new List<FinalizedFeatureKey>(count8);
+                                list9.Clear();
+                                list9.EnsureCapacity(count8);
                                 for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                                 {
                                     var e11 = new FinalizedFeatureKey();

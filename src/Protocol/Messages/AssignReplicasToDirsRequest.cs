@@ -37,7 +37,9 @@ public sealed partial class AssignReplicasToDirsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<DirectoryData>(count0);
+                var list1 = Directories ?? new List<DirectoryData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DirectoryData();
@@ -133,7 +135,9 @@ public sealed partial class AssignReplicasToDirsRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<TopicData>(count8);
+                    var list9 = Topics ?? new List<TopicData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new TopicData();
@@ -226,7 +230,9 @@ public sealed partial class AssignReplicasToDirsRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<PartitionData>(count16);
+                    var list17 = Partitions ?? new List<PartitionData>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();

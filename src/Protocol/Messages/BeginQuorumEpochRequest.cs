@@ -42,7 +42,9 @@ public sealed partial class BeginQuorumEpochRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 1, false, 1);
             {
-                var list1 = new List<TopicData>(count0);
+                var list1 = Topics ?? new List<TopicData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -57,7 +59,9 @@ public sealed partial class BeginQuorumEpochRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list5 = new List<LeaderEndpoint>(count4);
+                    var list5 = LeaderEndpoints ?? new List<LeaderEndpoint>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderEndpoint();
@@ -193,7 +197,9 @@ public sealed partial class BeginQuorumEpochRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list17 = new List<PartitionData>(count16);
+                    var list17 = Partitions ?? new List<PartitionData>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();

@@ -61,7 +61,9 @@ public sealed partial class BrokerHeartbeatRequest : IRequest
                             {
                                 int count0 = reader.ReadArrayLength(true, false, 16);
                                 {
-                                    var list1 = new List<Guid>(count0);
+                                    var list1 = OfflineLogDirs ?? new List<Guid>(count0);
+                                    list1.Clear();
+                                    list1.EnsureCapacity(count0);
                                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                                     {
                                         list1.Add(reader.ReadUuid());

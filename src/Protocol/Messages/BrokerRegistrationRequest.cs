@@ -50,7 +50,9 @@ public sealed partial class BrokerRegistrationRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<Listener>(count0);
+                var list1 = Listeners ?? new List<Listener>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Listener();
@@ -63,7 +65,9 @@ public sealed partial class BrokerRegistrationRequest : IRequest
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<Feature>(count4);
+                var list5 = Features ?? new List<Feature>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new Feature();
@@ -83,7 +87,9 @@ public sealed partial class BrokerRegistrationRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 16);
                 {
-                    var list9 = new List<Guid>(count8);
+                    var list9 = LogDirs ?? new List<Guid>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadUuid());

@@ -40,7 +40,9 @@ public sealed partial class ConsumerGroupCurrentMemberAssignmentValue : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicPartitions>(count0);
+                var list1 = AssignedPartitions ?? new List<TopicPartitions>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicPartitions();
@@ -53,7 +55,9 @@ public sealed partial class ConsumerGroupCurrentMemberAssignmentValue : IMessage
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<TopicPartitions>(count4);
+                var list5 = PartitionsPendingRevocation ?? new List<TopicPartitions>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new TopicPartitions();
@@ -175,7 +179,9 @@ public sealed partial class ConsumerGroupCurrentMemberAssignmentValue : IMessage
             {
                 int count16 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list17 = new List<int>(count16);
+                    var list17 = Partitions ?? new List<int>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());

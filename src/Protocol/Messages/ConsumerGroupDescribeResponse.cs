@@ -34,7 +34,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<DescribedGroup>(count0);
+                var list1 = Groups ?? new List<DescribedGroup>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedGroup();
@@ -148,7 +150,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<Member>(count8);
+                    var list9 = Members ?? new List<Member>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new Member();
@@ -277,7 +281,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<string>(count16);
+                    var list17 = SubscribedTopicNames ?? new List<string>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadString(true, false)!);
@@ -287,12 +293,12 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
             }
             SubscribedTopicRegex = reader.ReadString(true, true);
             {
-                var s19 = new Assignment();
+                var s19 = Assignment ?? new Assignment();
                 s19.Read(ref reader, version);
                 Assignment = s19;
             }
             {
-                var s20 = new Assignment();
+                var s20 = TargetAssignment ?? new Assignment();
                 s20.Read(ref reader, version);
                 TargetAssignment = s20;
             }
@@ -392,7 +398,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
             {
                 int count25 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list26 = new List<TopicPartitions>(count25);
+                    var list26 = TopicPartitions ?? new List<TopicPartitions>(count25);
+                    list26.Clear();
+                    list26.EnsureCapacity(count25);
                     for (int i27 = 0; i27 < count25 && !reader.Failed; i27++)
                     {
                         var e28 = new TopicPartitions();
@@ -493,7 +501,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
             {
                 int count33 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list34 = new List<int>(count33);
+                    var list34 = Partitions ?? new List<int>(count33);
+                    list34.Clear();
+                    list34.EnsureCapacity(count33);
                     for (int i35 = 0; i35 < count33 && !reader.Failed; i35++)
                     {
                         list34.Add(reader.ReadInt32());

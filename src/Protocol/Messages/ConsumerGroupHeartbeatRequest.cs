@@ -57,7 +57,9 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IRequest
             if (count0 < 0) SubscribedTopicNames = null;
             else
             {
-                var list1 = new List<string>(count0);
+                var list1 = SubscribedTopicNames ?? new List<string>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -75,7 +77,9 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IRequest
             if (count3 < 0) TopicPartitions = null;
             else
             {
-                var list4 = new List<TopicPartitionsData>(count3);
+                var list4 = TopicPartitions ?? new List<TopicPartitionsData>(count3);
+                list4.Clear();
+                list4.EnsureCapacity(count3);
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     var e6 = new TopicPartitionsData();
@@ -215,7 +219,9 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IRequest
             {
                 int count15 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list16 = new List<int>(count15);
+                    var list16 = Partitions ?? new List<int>(count15);
+                    list16.Clear();
+                    list16.EnsureCapacity(count15);
                     for (int i17 = 0; i17 < count15 && !reader.Failed; i17++)
                     {
                         list16.Add(reader.ReadInt32());

@@ -50,7 +50,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IResponse
             Assignment = null;
         else
         {
-            var s0 = new AssignmentData();
+            var s0 = Assignment ?? new AssignmentData();
             s0.Read(ref reader, version);
             Assignment = s0;
         }
@@ -128,7 +128,9 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IResponse
             {
                 int count1 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list2 = new List<TopicPartitions>(count1);
+                    var list2 = TopicPartitions ?? new List<TopicPartitions>(count1);
+                    list2.Clear();
+                    list2.EnsureCapacity(count1);
                     for (int i3 = 0; i3 < count1 && !reader.Failed; i3++)
                     {
                         var e4 = new TopicPartitions();
@@ -226,7 +228,9 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IResponse
             {
                 int count9 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list10 = new List<int>(count9);
+                    var list10 = Partitions ?? new List<int>(count9);
+                    list10.Clear();
+                    list10.EnsureCapacity(count9);
                     for (int i11 = 0; i11 < count9 && !reader.Failed; i11++)
                     {
                         list10.Add(reader.ReadInt32());

@@ -49,7 +49,9 @@ public sealed partial class ConsumerGroupMemberMetadataValue : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<string>(count0);
+                var list1 = SubscribedTopicNames ?? new List<string>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -77,7 +79,7 @@ public sealed partial class ConsumerGroupMemberMetadataValue : IMessage
                             ClassicMemberMetadata = null;
                         else
                         {
-                            var s3 = new ClassicMemberMetadataData();
+                            var s3 = ClassicMemberMetadata ?? new ClassicMemberMetadataData();
                             s3.Read(ref reader, version);
                             ClassicMemberMetadata = s3;
                         }
@@ -193,7 +195,9 @@ public sealed partial class ConsumerGroupMemberMetadataValue : IMessage
             {
                 int count11 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list12 = new List<ClassicProtocol>(count11);
+                    var list12 = SupportedProtocols ?? new List<ClassicProtocol>(count11);
+                    list12.Clear();
+                    list12.EnsureCapacity(count11);
                     for (int i13 = 0; i13 < count11 && !reader.Failed; i13++)
                     {
                         var e14 = new ClassicProtocol();

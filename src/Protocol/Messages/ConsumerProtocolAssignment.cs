@@ -31,7 +31,9 @@ public sealed partial class ConsumerProtocolAssignment : IMessage
         {
             int count0 = reader.ReadArrayLength(false, false, 1);
             {
-                var list1 = new List<TopicPartition>(count0);
+                var list1 = AssignedPartitions ?? new List<TopicPartition>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicPartition();
@@ -98,7 +100,9 @@ public sealed partial class ConsumerProtocolAssignment : IMessage
             {
                 int count8 = reader.ReadArrayLength(false, false, 4);
                 {
-                    var list9 = new List<int>(count8);
+                    var list9 = Partitions ?? new List<int>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

@@ -37,7 +37,9 @@ public sealed partial class ConsumerProtocolSubscription : IMessage
         {
             int count0 = reader.ReadArrayLength(false, false, 1);
             {
-                var list1 = new List<string>(count0);
+                var list1 = Topics ?? new List<string>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(false, false)!);
@@ -51,7 +53,9 @@ public sealed partial class ConsumerProtocolSubscription : IMessage
             {
                 int count3 = reader.ReadArrayLength(false, false, 1);
                 {
-                    var list4 = new List<TopicPartition>(count3);
+                    var list4 = OwnedPartitions ?? new List<TopicPartition>(count3);
+                    list4.Clear();
+                    list4.EnsureCapacity(count3);
                     for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                     {
                         var e6 = new TopicPartition();
@@ -172,7 +176,9 @@ public sealed partial class ConsumerProtocolSubscription : IMessage
             {
                 int count15 = reader.ReadArrayLength(false, false, 4);
                 {
-                    var list16 = new List<int>(count15);
+                    var list16 = Partitions ?? new List<int>(count15);
+                    list16.Clear();
+                    list16.EnsureCapacity(count15);
                     for (int i17 = 0; i17 < count15 && !reader.Failed; i17++)
                     {
                         list16.Add(reader.ReadInt32());

@@ -42,7 +42,9 @@ public sealed partial class ControllerRegistrationRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<Listener>(count0);
+                var list1 = Listeners ?? new List<Listener>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Listener();
@@ -55,7 +57,9 @@ public sealed partial class ControllerRegistrationRequest : IRequest
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<Feature>(count4);
+                var list5 = Features ?? new List<Feature>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new Feature();

@@ -45,7 +45,9 @@ public sealed partial class CreateDelegationTokenRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<CreatableRenewers>(count0);
+                var list1 = Renewers ?? new List<CreatableRenewers>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new CreatableRenewers();

@@ -35,7 +35,9 @@ public sealed partial class CreatePartitionsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<CreatePartitionsTopic>(count0);
+                var list1 = Topics ?? new List<CreatePartitionsTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new CreatePartitionsTopic();
@@ -141,7 +143,9 @@ public sealed partial class CreatePartitionsRequest : IRequest
                 if (count8 < 0) Assignments = null;
                 else
                 {
-                    var list9 = new List<CreatePartitionsAssignment>(count8);
+                    var list9 = Assignments ?? new List<CreatePartitionsAssignment>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new CreatePartitionsAssignment();
@@ -236,7 +240,9 @@ public sealed partial class CreatePartitionsRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(version >= 2, false, 4);
                 {
-                    var list17 = new List<int>(count16);
+                    var list17 = BrokerIds ?? new List<int>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());

@@ -35,7 +35,9 @@ public sealed partial class CreateTopicsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 5, false, 1);
             {
-                var list1 = new List<CreatableTopic>(count0);
+                var list1 = Topics ?? new List<CreatableTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new CreatableTopic();
@@ -155,7 +157,9 @@ public sealed partial class CreateTopicsRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 5, false, 1);
                 {
-                    var list9 = new List<CreatableReplicaAssignment>(count8);
+                    var list9 = Assignments ?? new List<CreatableReplicaAssignment>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new CreatableReplicaAssignment();
@@ -168,7 +172,9 @@ public sealed partial class CreateTopicsRequest : IRequest
             {
                 int count12 = reader.ReadArrayLength(version >= 5, false, 1);
                 {
-                    var list13 = new List<CreatableTopicConfig>(count12);
+                    var list13 = Configs ?? new List<CreatableTopicConfig>(count12);
+                    list13.Clear();
+                    list13.EnsureCapacity(count12);
                     for (int i14 = 0; i14 < count12 && !reader.Failed; i14++)
                     {
                         var e15 = new CreatableTopicConfig();
@@ -292,7 +298,9 @@ public sealed partial class CreateTopicsRequest : IRequest
             {
                 int count24 = reader.ReadArrayLength(version >= 5, false, 4);
                 {
-                    var list25 = new List<int>(count24);
+                    var list25 = BrokerIds ?? new List<int>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());

@@ -37,7 +37,9 @@ public sealed partial class DeleteTopicsRequest : IRequest
             {
                 int count0 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list1 = new List<DeleteTopicState>(count0);
+                    var list1 = Topics ?? new List<DeleteTopicState>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new DeleteTopicState();
@@ -53,7 +55,9 @@ public sealed partial class DeleteTopicsRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list5 = new List<string>(count4);
+                    var list5 = TopicNames ?? new List<string>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         list5.Add(reader.ReadString(version >= 4, false)!);

@@ -37,7 +37,9 @@ public sealed partial class DeleteTopicsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 4, false, 1);
             {
-                var list1 = new List<DeletableTopicResult>(count0);
+                var list1 = Responses ?? new List<DeletableTopicResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DeletableTopicResult();

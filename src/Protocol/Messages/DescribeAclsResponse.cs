@@ -40,7 +40,9 @@ public sealed partial class DescribeAclsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<DescribeAclsResource>(count0);
+                var list1 = Resources ?? new List<DescribeAclsResource>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeAclsResource();
@@ -150,7 +152,9 @@ public sealed partial class DescribeAclsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list9 = new List<AclDescription>(count8);
+                    var list9 = Acls ?? new List<AclDescription>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new AclDescription();

@@ -42,7 +42,9 @@ public sealed partial class DescribeClientQuotasResponse : IResponse
             if (count0 < 0) Entries = null;
             else
             {
-                var list1 = new List<EntryData>(count0);
+                var list1 = Entries ?? new List<EntryData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new EntryData();
@@ -142,7 +144,9 @@ public sealed partial class DescribeClientQuotasResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list9 = new List<EntityData>(count8);
+                    var list9 = Entity ?? new List<EntityData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new EntityData();
@@ -155,7 +159,9 @@ public sealed partial class DescribeClientQuotasResponse : IResponse
             {
                 int count12 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list13 = new List<ValueData>(count12);
+                    var list13 = Values ?? new List<ValueData>(count12);
+                    list13.Clear();
+                    list13.EnsureCapacity(count12);
                     for (int i14 = 0; i14 < count12 && !reader.Failed; i14++)
                     {
                         var e15 = new ValueData();

@@ -54,7 +54,9 @@ public sealed partial class DescribeClusterResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<DescribeClusterBroker>(count0);
+                var list1 = Brokers ?? new List<DescribeClusterBroker>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeClusterBroker();

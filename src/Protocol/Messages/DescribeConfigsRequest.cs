@@ -35,7 +35,9 @@ public sealed partial class DescribeConfigsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 4, false, 1);
             {
-                var list1 = new List<DescribeConfigsResource>(count0);
+                var list1 = Resources ?? new List<DescribeConfigsResource>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeConfigsResource();
@@ -163,7 +165,9 @@ public sealed partial class DescribeConfigsRequest : IRequest
                 if (count8 < 0) ConfigurationKeys = null;
                 else
                 {
-                    var list9 = new List<string>(count8);
+                    var list9 = ConfigurationKeys ?? new List<string>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadString(version >= 4, false)!);

@@ -34,7 +34,9 @@ public sealed partial class DescribeConfigsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 4, false, 1);
             {
-                var list1 = new List<DescribeConfigsResult>(count0);
+                var list1 = Results ?? new List<DescribeConfigsResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeConfigsResult();
@@ -140,7 +142,9 @@ public sealed partial class DescribeConfigsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list9 = new List<DescribeConfigsResourceResult>(count8);
+                    var list9 = Configs ?? new List<DescribeConfigsResourceResult>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new DescribeConfigsResourceResult();
@@ -269,7 +273,9 @@ public sealed partial class DescribeConfigsResponse : IResponse
                 {
                     int count16 = reader.ReadArrayLength(version >= 4, false, 1);
                     {
-                        var list17 = new List<DescribeConfigsSynonym>(count16);
+                        var list17 = Synonyms ?? new List<DescribeConfigsSynonym>(count16);
+                        list17.Clear();
+                        list17.EnsureCapacity(count16);
                         for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                         {
                             var e19 = new DescribeConfigsSynonym();

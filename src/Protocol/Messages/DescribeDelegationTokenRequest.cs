@@ -33,7 +33,9 @@ public sealed partial class DescribeDelegationTokenRequest : IRequest
             if (count0 < 0) Owners = null;
             else
             {
-                var list1 = new List<DescribeDelegationTokenOwner>(count0);
+                var list1 = Owners ?? new List<DescribeDelegationTokenOwner>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeDelegationTokenOwner();

@@ -36,7 +36,9 @@ public sealed partial class DescribeDelegationTokenResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<DescribedDelegationToken>(count0);
+                var list1 = Tokens ?? new List<DescribedDelegationToken>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedDelegationToken();
@@ -166,7 +168,9 @@ public sealed partial class DescribeDelegationTokenResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list9 = new List<DescribedDelegationTokenRenewer>(count8);
+                    var list9 = Renewers ?? new List<DescribedDelegationTokenRenewer>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new DescribedDelegationTokenRenewer();

@@ -37,7 +37,9 @@ public sealed partial class DescribeGroupsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 5, false, 1);
             {
-                var list1 = new List<DescribedGroup>(count0);
+                var list1 = Groups ?? new List<DescribedGroup>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedGroup();
@@ -154,7 +156,9 @@ public sealed partial class DescribeGroupsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 5, false, 1);
                 {
-                    var list9 = new List<DescribedGroupMember>(count8);
+                    var list9 = Members ?? new List<DescribedGroupMember>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new DescribedGroupMember();

@@ -33,7 +33,9 @@ public sealed partial class DescribeLogDirsRequest : IRequest
             if (count0 < 0) Topics = null;
             else
             {
-                var list1 = new List<DescribableLogDirTopic>(count0);
+                var list1 = Topics ?? new List<DescribableLogDirTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribableLogDirTopic();
@@ -128,7 +130,9 @@ public sealed partial class DescribeLogDirsRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 4);
                 {
-                    var list9 = new List<int>(count8);
+                    var list9 = Partitions ?? new List<int>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

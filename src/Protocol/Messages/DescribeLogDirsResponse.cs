@@ -40,7 +40,9 @@ public sealed partial class DescribeLogDirsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<DescribeLogDirsResult>(count0);
+                var list1 = Results ?? new List<DescribeLogDirsResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeLogDirsResult();
@@ -152,7 +154,9 @@ public sealed partial class DescribeLogDirsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list9 = new List<DescribeLogDirsTopic>(count8);
+                    var list9 = Topics ?? new List<DescribeLogDirsTopic>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new DescribeLogDirsTopic();
@@ -274,7 +278,9 @@ public sealed partial class DescribeLogDirsResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list17 = new List<DescribeLogDirsPartition>(count16);
+                    var list17 = Partitions ?? new List<DescribeLogDirsPartition>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new DescribeLogDirsPartition();

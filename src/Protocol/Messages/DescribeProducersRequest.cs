@@ -31,7 +31,9 @@ public sealed partial class DescribeProducersRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicRequest>(count0);
+                var list1 = Topics ?? new List<TopicRequest>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicRequest();
@@ -123,7 +125,9 @@ public sealed partial class DescribeProducersRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list9 = new List<int>(count8);
+                    var list9 = PartitionIndexes ?? new List<int>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

@@ -42,7 +42,9 @@ public sealed partial class DescribeQuorumResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicData>(count0);
+                var list1 = Topics ?? new List<TopicData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -57,7 +59,9 @@ public sealed partial class DescribeQuorumResponse : IResponse
             {
                 int count4 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list5 = new List<Node>(count4);
+                    var list5 = Nodes ?? new List<Node>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new Node();
@@ -192,7 +196,9 @@ public sealed partial class DescribeQuorumResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<PartitionData>(count16);
+                    var list17 = Partitions ?? new List<PartitionData>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();
@@ -305,7 +311,9 @@ public sealed partial class DescribeQuorumResponse : IResponse
             {
                 int count24 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list25 = new List<ReplicaState>(count24);
+                    var list25 = CurrentVoters ?? new List<ReplicaState>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new ReplicaState();
@@ -318,7 +326,9 @@ public sealed partial class DescribeQuorumResponse : IResponse
             {
                 int count28 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list29 = new List<ReplicaState>(count28);
+                    var list29 = Observers ?? new List<ReplicaState>(count28);
+                    list29.Clear();
+                    list29.EnsureCapacity(count28);
                     for (int i30 = 0; i30 < count28 && !reader.Failed; i30++)
                     {
                         var e31 = new ReplicaState();
@@ -554,7 +564,9 @@ public sealed partial class DescribeQuorumResponse : IResponse
             {
                 int count40 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list41 = new List<Listener>(count40);
+                    var list41 = Listeners ?? new List<Listener>(count40);
+                    list41.Clear();
+                    list41.EnsureCapacity(count40);
                     for (int i42 = 0; i42 < count40 && !reader.Failed; i42++)
                     {
                         var e43 = new Listener();

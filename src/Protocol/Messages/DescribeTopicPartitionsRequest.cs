@@ -35,7 +35,9 @@ public sealed partial class DescribeTopicPartitionsRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicRequest>(count0);
+                var list1 = Topics ?? new List<TopicRequest>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicRequest();
@@ -50,7 +52,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IRequest
             Cursor = null;
         else
         {
-            var s4 = new CursorData();
+            var s4 = Cursor ?? new CursorData();
             s4.Read(ref reader, version);
             Cursor = s4;
         }

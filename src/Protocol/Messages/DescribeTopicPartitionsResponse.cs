@@ -36,7 +36,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<DescribeTopicPartitionsResponseTopic>(count0);
+                var list1 = Topics ?? new List<DescribeTopicPartitionsResponseTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeTopicPartitionsResponseTopic();
@@ -50,7 +52,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
             NextCursor = null;
         else
         {
-            var s4 = new Cursor();
+            var s4 = NextCursor ?? new Cursor();
             s4.Read(ref reader, version);
             NextCursor = s4;
         }
@@ -156,7 +158,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
             {
                 int count9 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list10 = new List<DescribeTopicPartitionsResponsePartition>(count9);
+                    var list10 = Partitions ?? new List<DescribeTopicPartitionsResponsePartition>(count9);
+                    list10.Clear();
+                    list10.EnsureCapacity(count9);
                     for (int i11 = 0; i11 < count9 && !reader.Failed; i11++)
                     {
                         var e12 = new DescribeTopicPartitionsResponsePartition();
@@ -275,7 +279,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
             {
                 int count17 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list18 = new List<int>(count17);
+                    var list18 = ReplicaNodes ?? new List<int>(count17);
+                    list18.Clear();
+                    list18.EnsureCapacity(count17);
                     for (int i19 = 0; i19 < count17 && !reader.Failed; i19++)
                     {
                         list18.Add(reader.ReadInt32());
@@ -286,7 +292,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
             {
                 int count20 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list21 = new List<int>(count20);
+                    var list21 = IsrNodes ?? new List<int>(count20);
+                    list21.Clear();
+                    list21.EnsureCapacity(count20);
                     for (int i22 = 0; i22 < count20 && !reader.Failed; i22++)
                     {
                         list21.Add(reader.ReadInt32());
@@ -299,7 +307,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 if (count23 < 0) EligibleLeaderReplicas = null;
                 else
                 {
-                    var list24 = new List<int>(count23);
+                    var list24 = EligibleLeaderReplicas ?? new List<int>(count23);
+                    list24.Clear();
+                    list24.EnsureCapacity(count23);
                     for (int i25 = 0; i25 < count23 && !reader.Failed; i25++)
                     {
                         list24.Add(reader.ReadInt32());
@@ -312,7 +322,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 if (count26 < 0) LastKnownElr = null;
                 else
                 {
-                    var list27 = new List<int>(count26);
+                    var list27 = LastKnownElr ?? new List<int>(count26);
+                    list27.Clear();
+                    list27.EnsureCapacity(count26);
                     for (int i28 = 0; i28 < count26 && !reader.Failed; i28++)
                     {
                         list27.Add(reader.ReadInt32());
@@ -323,7 +335,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
             {
                 int count29 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list30 = new List<int>(count29);
+                    var list30 = OfflineReplicas ?? new List<int>(count29);
+                    list30.Clear();
+                    list30.EnsureCapacity(count29);
                     for (int i31 = 0; i31 < count29 && !reader.Failed; i31++)
                     {
                         list30.Add(reader.ReadInt32());

@@ -34,7 +34,9 @@ public sealed partial class DescribeTransactionsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TransactionStateData>(count0);
+                var list1 = TransactionStates ?? new List<TransactionStateData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TransactionStateData();
@@ -146,7 +148,9 @@ public sealed partial class DescribeTransactionsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<TopicData>(count8);
+                    var list9 = Topics ?? new List<TopicData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new TopicData();
@@ -251,7 +255,9 @@ public sealed partial class DescribeTransactionsResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list17 = new List<int>(count16);
+                    var list17 = Partitions ?? new List<int>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());

@@ -33,7 +33,9 @@ public sealed partial class DescribeUserScramCredentialsRequest : IRequest
             if (count0 < 0) Users = null;
             else
             {
-                var list1 = new List<UserName>(count0);
+                var list1 = Users ?? new List<UserName>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new UserName();

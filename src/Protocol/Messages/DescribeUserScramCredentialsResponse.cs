@@ -40,7 +40,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<DescribeUserScramCredentialsResult>(count0);
+                var list1 = Results ?? new List<DescribeUserScramCredentialsResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeUserScramCredentialsResult();
@@ -144,7 +146,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<CredentialInfo>(count8);
+                    var list9 = CredentialInfos ?? new List<CredentialInfo>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new CredentialInfo();

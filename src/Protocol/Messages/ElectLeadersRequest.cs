@@ -41,7 +41,9 @@ public sealed partial class ElectLeadersRequest : IRequest
             if (count0 < 0) TopicPartitions = null;
             else
             {
-                var list1 = new List<TopicPartitionsData>(count0);
+                var list1 = TopicPartitions ?? new List<TopicPartitionsData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicPartitionsData();
@@ -149,7 +151,9 @@ public sealed partial class ElectLeadersRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 4);
                 {
-                    var list9 = new List<int>(count8);
+                    var list9 = Partitions ?? new List<int>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

@@ -40,7 +40,9 @@ public sealed partial class ElectLeadersResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 2, false, 1);
             {
-                var list1 = new List<ReplicaElectionResult>(count0);
+                var list1 = ReplicaElectionResults ?? new List<ReplicaElectionResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ReplicaElectionResult();
@@ -147,7 +149,9 @@ public sealed partial class ElectLeadersResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list9 = new List<PartitionResult>(count8);
+                    var list9 = PartitionResult ?? new List<PartitionResult>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionResult();

@@ -36,7 +36,9 @@ public sealed partial class EndQuorumEpochRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 1, false, 1);
             {
-                var list1 = new List<TopicData>(count0);
+                var list1 = Topics ?? new List<TopicData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -51,7 +53,9 @@ public sealed partial class EndQuorumEpochRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list5 = new List<LeaderEndpoint>(count4);
+                    var list5 = LeaderEndpoints ?? new List<LeaderEndpoint>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderEndpoint();
@@ -179,7 +183,9 @@ public sealed partial class EndQuorumEpochRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list17 = new List<PartitionData>(count16);
+                    var list17 = Partitions ?? new List<PartitionData>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();
@@ -285,7 +291,9 @@ public sealed partial class EndQuorumEpochRequest : IRequest
                 {
                     int count24 = reader.ReadArrayLength(false, false, 4);
                     {
-                        var list25 = new List<int>(count24);
+                        var list25 = PreferredSuccessors ?? new List<int>(count24);
+                        list25.Clear();
+                        list25.EnsureCapacity(count24);
                         for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                         {
                             list25.Add(reader.ReadInt32());
@@ -299,7 +307,9 @@ public sealed partial class EndQuorumEpochRequest : IRequest
                 {
                     int count27 = reader.ReadArrayLength(true, false, 1);
                     {
-                        var list28 = new List<ReplicaInfo>(count27);
+                        var list28 = PreferredCandidates ?? new List<ReplicaInfo>(count27);
+                        list28.Clear();
+                        list28.EnsureCapacity(count27);
                         for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                         {
                             var e30 = new ReplicaInfo();

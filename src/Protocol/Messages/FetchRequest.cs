@@ -75,7 +75,9 @@ public sealed partial class FetchRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 12, false, 1);
             {
-                var list1 = new List<FetchTopic>(count0);
+                var list1 = Topics ?? new List<FetchTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new FetchTopic();
@@ -90,7 +92,9 @@ public sealed partial class FetchRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(version >= 12, false, 1);
                 {
-                    var list5 = new List<ForgottenTopic>(count4);
+                    var list5 = ForgottenTopicsData ?? new List<ForgottenTopic>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new ForgottenTopic();
@@ -129,7 +133,7 @@ public sealed partial class FetchRequest : IRequest
                         {
                             int tagStart = reader.Position;
                             {
-                                var s8 = new ReplicaStateData();
+                                var s8 = ReplicaState ?? new ReplicaStateData();
                                 s8.Read(ref reader, version);
                                 ReplicaState = s8;
                             }
@@ -412,7 +416,9 @@ public sealed partial class FetchRequest : IRequest
             {
                 int count23 = reader.ReadArrayLength(version >= 12, false, 1);
                 {
-                    var list24 = new List<FetchPartition>(count23);
+                    var list24 = Partitions ?? new List<FetchPartition>(count23);
+                    list24.Clear();
+                    list24.EnsureCapacity(count23);
                     for (int i25 = 0; i25 < count23 && !reader.Failed; i25++)
                     {
                         var e26 = new FetchPartition();
@@ -673,7 +679,9 @@ public sealed partial class FetchRequest : IRequest
             {
                 int count34 = reader.ReadArrayLength(version >= 12, false, 4);
                 {
-                    var list35 = new List<int>(count34);
+                    var list35 = Partitions ?? new List<int>(count34);
+                    list35.Clear();
+                    list35.EnsureCapacity(count34);
                     for (int i36 = 0; i36 < count34 && !reader.Failed; i36++)
                     {
                         list35.Add(reader.ReadInt32());

@@ -51,7 +51,9 @@ public sealed partial class FetchResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 12, false, 1);
             {
-                var list1 = new List<FetchableTopicResponse>(count0);
+                var list1 = Responses ?? new List<FetchableTopicResponse>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new FetchableTopicResponse();
@@ -80,7 +82,9 @@ public sealed partial class FetchResponse : IResponse
                             {
                                 int count4 = reader.ReadArrayLength(true, false, 1);
                                 {
-                                    var list5 = new List<NodeEndpoint>(count4);
+                                    var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
+                                    list5.Clear();
+                                    list5.EnsureCapacity(count4);
                                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                     {
                                         var e7 = new NodeEndpoint();
@@ -257,7 +261,9 @@ public sealed partial class FetchResponse : IResponse
             {
                 int count21 = reader.ReadArrayLength(version >= 12, false, 1);
                 {
-                    var list22 = new List<PartitionData>(count21);
+                    var list22 = Partitions ?? new List<PartitionData>(count21);
+                    list22.Clear();
+                    list22.EnsureCapacity(count21);
                     for (int i23 = 0; i23 < count21 && !reader.Failed; i23++)
                     {
                         var e24 = new PartitionData();
@@ -399,7 +405,9 @@ public sealed partial class FetchResponse : IResponse
                     if (count29 < 0) AbortedTransactions = null;
                     else
                     {
-                        var list30 = new List<AbortedTransaction>(count29);
+                        var list30 = AbortedTransactions ?? new List<AbortedTransaction>(count29);
+                        list30.Clear();
+                        list30.EnsureCapacity(count29);
                         for (int i31 = 0; i31 < count29 && !reader.Failed; i31++)
                         {
                             var e32 = new AbortedTransaction();
@@ -430,7 +438,7 @@ public sealed partial class FetchResponse : IResponse
                         {
                             int tagStart = reader.Position;
                             {
-                                var s33 = new EpochEndOffset();
+                                var s33 = DivergingEpoch ?? new EpochEndOffset();
                                 s33.Read(ref reader, version);
                                 DivergingEpoch = s33;
                             }
@@ -441,7 +449,7 @@ public sealed partial class FetchResponse : IResponse
                         {
                             int tagStart = reader.Position;
                             {
-                                var s34 = new LeaderIdAndEpoch();
+                                var s34 = CurrentLeader ?? new LeaderIdAndEpoch();
                                 s34.Read(ref reader, version);
                                 CurrentLeader = s34;
                             }
@@ -452,7 +460,7 @@ public sealed partial class FetchResponse : IResponse
                         {
                             int tagStart = reader.Position;
                             {
-                                var s35 = new SnapshotId();
+                                var s35 = SnapshotId ?? new SnapshotId();
                                 s35.Read(ref reader, version);
                                 SnapshotId = s35;
                             }

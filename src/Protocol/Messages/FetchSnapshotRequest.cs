@@ -39,7 +39,9 @@ public sealed partial class FetchSnapshotRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicSnapshot>(count0);
+                var list1 = Topics ?? new List<TopicSnapshot>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicSnapshot();
@@ -160,7 +162,9 @@ public sealed partial class FetchSnapshotRequest : IRequest
             {
                 int count11 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list12 = new List<PartitionSnapshot>(count11);
+                    var list12 = Partitions ?? new List<PartitionSnapshot>(count11);
+                    list12.Clear();
+                    list12.EnsureCapacity(count11);
                     for (int i13 = 0; i13 < count11 && !reader.Failed; i13++)
                     {
                         var e14 = new PartitionSnapshot();
@@ -258,7 +262,7 @@ public sealed partial class FetchSnapshotRequest : IRequest
             Partition = reader.ReadInt32();
             CurrentLeaderEpoch = reader.ReadInt32();
             {
-                var s19 = new SnapshotId();
+                var s19 = SnapshotId ?? new SnapshotId();
                 s19.Read(ref reader, version);
                 SnapshotId = s19;
             }

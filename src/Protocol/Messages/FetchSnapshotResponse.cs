@@ -39,7 +39,9 @@ public sealed partial class FetchSnapshotResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicSnapshot>(count0);
+                var list1 = Topics ?? new List<TopicSnapshot>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicSnapshot();
@@ -67,7 +69,9 @@ public sealed partial class FetchSnapshotResponse : IResponse
                             {
                                 int count4 = reader.ReadArrayLength(true, false, 1);
                                 {
-                                    var list5 = new List<NodeEndpoint>(count4);
+                                    var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
+                                    list5.Clear();
+                                    list5.EnsureCapacity(count4);
                                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                     {
                                         var e7 = new NodeEndpoint();
@@ -211,7 +215,9 @@ public sealed partial class FetchSnapshotResponse : IResponse
             {
                 int count21 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list22 = new List<PartitionSnapshot>(count21);
+                    var list22 = Partitions ?? new List<PartitionSnapshot>(count21);
+                    list22.Clear();
+                    list22.EnsureCapacity(count21);
                     for (int i23 = 0; i23 < count21 && !reader.Failed; i23++)
                     {
                         var e24 = new PartitionSnapshot();
@@ -313,7 +319,7 @@ public sealed partial class FetchSnapshotResponse : IResponse
             Index = reader.ReadInt32();
             ErrorCode = reader.ReadInt16();
             {
-                var s29 = new SnapshotId();
+                var s29 = SnapshotId ?? new SnapshotId();
                 s29.Read(ref reader, version);
                 SnapshotId = s29;
             }
@@ -334,7 +340,7 @@ public sealed partial class FetchSnapshotResponse : IResponse
                         {
                             int tagStart = reader.Position;
                             {
-                                var s30 = new LeaderIdAndEpoch();
+                                var s30 = CurrentLeader ?? new LeaderIdAndEpoch();
                                 s30.Read(ref reader, version);
                                 CurrentLeader = s30;
                             }

@@ -69,7 +69,9 @@ public sealed partial class FindCoordinatorResponse : IResponse
             {
                 int count0 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list1 = new List<Coordinator>(count0);
+                    var list1 = Coordinators ?? new List<Coordinator>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new Coordinator();

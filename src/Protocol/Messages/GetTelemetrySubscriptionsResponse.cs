@@ -51,7 +51,9 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<sbyte>(count0);
+                var list1 = AcceptedCompressionTypes ?? new List<sbyte>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadInt8());
@@ -65,7 +67,9 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IResponse
         {
             int count3 = reader.ReadArrayLength(true, false, 1);
             {
-                var list4 = new List<string>(count3);
+                var list4 = RequestedMetrics ?? new List<string>(count3);
+                list4.Clear();
+                list4.EnsureCapacity(count3);
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     list4.Add(reader.ReadString(true, false)!);

@@ -57,7 +57,9 @@ public sealed partial class JoinGroupRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 6, false, 1);
             {
-                var list1 = new List<JoinGroupRequestProtocol>(count0);
+                var list1 = Protocols ?? new List<JoinGroupRequestProtocol>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new JoinGroupRequestProtocol();

@@ -64,7 +64,9 @@ public sealed partial class JoinGroupResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 6, false, 1);
             {
-                var list1 = new List<JoinGroupResponseMember>(count0);
+                var list1 = Members ?? new List<JoinGroupResponseMember>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new JoinGroupResponseMember();

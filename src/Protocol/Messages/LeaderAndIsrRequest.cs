@@ -61,7 +61,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
             {
                 int count0 = reader.ReadArrayLength(false, false, 1);
                 {
-                    var list1 = new List<LeaderAndIsrPartitionState>(count0);
+                    var list1 = UngroupedPartitionStates ?? new List<LeaderAndIsrPartitionState>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new LeaderAndIsrPartitionState();
@@ -77,7 +79,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list5 = new List<LeaderAndIsrTopicState>(count4);
+                    var list5 = TopicStates ?? new List<LeaderAndIsrTopicState>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderAndIsrTopicState();
@@ -91,7 +95,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
         {
             int count8 = reader.ReadArrayLength(version >= 4, false, 1);
             {
-                var list9 = new List<LeaderAndIsrLiveLeader>(count8);
+                var list9 = LiveLeaders ?? new List<LeaderAndIsrLiveLeader>(count8);
+                list9.Clear();
+                list9.EnsureCapacity(count8);
                 for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                 {
                     var e11 = new LeaderAndIsrLiveLeader();
@@ -309,7 +315,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
             {
                 int count24 = reader.ReadArrayLength(version >= 4, false, 4);
                 {
-                    var list25 = new List<int>(count24);
+                    var list25 = Isr ?? new List<int>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());
@@ -321,7 +329,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
             {
                 int count27 = reader.ReadArrayLength(version >= 4, false, 4);
                 {
-                    var list28 = new List<int>(count27);
+                    var list28 = Replicas ?? new List<int>(count27);
+                    list28.Clear();
+                    list28.EnsureCapacity(count27);
                     for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                     {
                         list28.Add(reader.ReadInt32());
@@ -334,7 +344,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     int count30 = reader.ReadArrayLength(version >= 4, false, 4);
                     {
-                        var list31 = new List<int>(count30);
+                        var list31 = AddingReplicas ?? new List<int>(count30);
+                        list31.Clear();
+                        list31.EnsureCapacity(count30);
                         for (int i32 = 0; i32 < count30 && !reader.Failed; i32++)
                         {
                             list31.Add(reader.ReadInt32());
@@ -348,7 +360,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     int count33 = reader.ReadArrayLength(version >= 4, false, 4);
                     {
-                        var list34 = new List<int>(count33);
+                        var list34 = RemovingReplicas ?? new List<int>(count33);
+                        list34.Clear();
+                        list34.EnsureCapacity(count33);
                         for (int i35 = 0; i35 < count33 && !reader.Failed; i35++)
                         {
                             list34.Add(reader.ReadInt32());
@@ -563,7 +577,9 @@ public sealed partial class LeaderAndIsrRequest : IRequest
             {
                 int count52 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list53 = new List<LeaderAndIsrPartitionState>(count52);
+                    var list53 = PartitionStates ?? new List<LeaderAndIsrPartitionState>(count52);
+                    list53.Clear();
+                    list53.EnsureCapacity(count52);
                     for (int i54 = 0; i54 < count52 && !reader.Failed; i54++)
                     {
                         var e55 = new LeaderAndIsrPartitionState();

@@ -38,7 +38,9 @@ public sealed partial class LeaderAndIsrResponse : IResponse
             {
                 int count0 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list1 = new List<LeaderAndIsrPartitionError>(count0);
+                    var list1 = PartitionErrors ?? new List<LeaderAndIsrPartitionError>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new LeaderAndIsrPartitionError();
@@ -54,7 +56,9 @@ public sealed partial class LeaderAndIsrResponse : IResponse
             {
                 int count4 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list5 = new List<LeaderAndIsrTopicError>(count4);
+                    var list5 = Topics ?? new List<LeaderAndIsrTopicError>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderAndIsrTopicError();
@@ -268,7 +272,9 @@ public sealed partial class LeaderAndIsrResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<LeaderAndIsrPartitionError>(count16);
+                    var list17 = PartitionErrors ?? new List<LeaderAndIsrPartitionError>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new LeaderAndIsrPartitionError();

@@ -37,7 +37,9 @@ public sealed partial class LeaderChangeMessage : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<Voter>(count0);
+                var list1 = Voters ?? new List<Voter>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Voter();
@@ -50,7 +52,9 @@ public sealed partial class LeaderChangeMessage : IMessage
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<Voter>(count4);
+                var list5 = GrantingVoters ?? new List<Voter>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new Voter();

@@ -42,7 +42,9 @@ public sealed partial class LeaveGroupRequest : IRequest
             {
                 int count0 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list1 = new List<MemberIdentity>(count0);
+                    var list1 = Members ?? new List<MemberIdentity>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new MemberIdentity();

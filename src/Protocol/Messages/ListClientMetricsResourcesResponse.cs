@@ -37,7 +37,9 @@ public sealed partial class ListClientMetricsResourcesResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<ClientMetricsResource>(count0);
+                var list1 = ClientMetricsResources ?? new List<ClientMetricsResource>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ClientMetricsResource();

@@ -40,7 +40,9 @@ public sealed partial class ListGroupsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 3, false, 1);
             {
-                var list1 = new List<ListedGroup>(count0);
+                var list1 = Groups ?? new List<ListedGroup>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ListedGroup();

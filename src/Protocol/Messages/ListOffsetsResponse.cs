@@ -37,7 +37,9 @@ public sealed partial class ListOffsetsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 6, false, 1);
             {
-                var list1 = new List<ListOffsetsTopicResponse>(count0);
+                var list1 = Topics ?? new List<ListOffsetsTopicResponse>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ListOffsetsTopicResponse();
@@ -140,7 +142,9 @@ public sealed partial class ListOffsetsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 6, false, 1);
                 {
-                    var list9 = new List<ListOffsetsPartitionResponse>(count8);
+                    var list9 = Partitions ?? new List<ListOffsetsPartitionResponse>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new ListOffsetsPartitionResponse();
@@ -247,7 +251,9 @@ public sealed partial class ListOffsetsResponse : IResponse
                 {
                     int count16 = reader.ReadArrayLength(false, false, 8);
                     {
-                        var list17 = new List<long>(count16);
+                        var list17 = OldStyleOffsets ?? new List<long>(count16);
+                        list17.Clear();
+                        list17.EnsureCapacity(count16);
                         for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                         {
                             list17.Add(reader.ReadInt64());

@@ -40,7 +40,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<OngoingTopicReassignment>(count0);
+                var list1 = Topics ?? new List<OngoingTopicReassignment>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OngoingTopicReassignment();
@@ -138,7 +140,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<OngoingPartitionReassignment>(count8);
+                    var list9 = Partitions ?? new List<OngoingPartitionReassignment>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new OngoingPartitionReassignment();
@@ -235,7 +239,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list17 = new List<int>(count16);
+                    var list17 = Replicas ?? new List<int>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());
@@ -246,7 +252,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
             {
                 int count19 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list20 = new List<int>(count19);
+                    var list20 = AddingReplicas ?? new List<int>(count19);
+                    list20.Clear();
+                    list20.EnsureCapacity(count19);
                     for (int i21 = 0; i21 < count19 && !reader.Failed; i21++)
                     {
                         list20.Add(reader.ReadInt32());
@@ -257,7 +265,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
             {
                 int count22 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list23 = new List<int>(count22);
+                    var list23 = RemovingReplicas ?? new List<int>(count22);
+                    list23.Clear();
+                    list23.EnsureCapacity(count22);
                     for (int i24 = 0; i24 < count22 && !reader.Failed; i24++)
                     {
                         list23.Add(reader.ReadInt32());

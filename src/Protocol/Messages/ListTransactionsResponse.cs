@@ -39,7 +39,9 @@ public sealed partial class ListTransactionsResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<string>(count0);
+                var list1 = UnknownStateFilters ?? new List<string>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -50,7 +52,9 @@ public sealed partial class ListTransactionsResponse : IResponse
         {
             int count3 = reader.ReadArrayLength(true, false, 1);
             {
-                var list4 = new List<TransactionStateData>(count3);
+                var list4 = TransactionStates ?? new List<TransactionStateData>(count3);
+                list4.Clear();
+                list4.EnsureCapacity(count3);
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     var e6 = new TransactionStateData();

@@ -39,7 +39,9 @@ public sealed partial class MetadataRequest : IRequest
             if (count0 < 0) Topics = null;
             else
             {
-                var list1 = new List<MetadataRequestTopic>(count0);
+                var list1 = Topics ?? new List<MetadataRequestTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new MetadataRequestTopic();

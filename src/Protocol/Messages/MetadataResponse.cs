@@ -45,7 +45,9 @@ public sealed partial class MetadataResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 9, false, 1);
             {
-                var list1 = new List<MetadataResponseBroker>(count0);
+                var list1 = Brokers ?? new List<MetadataResponseBroker>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new MetadataResponseBroker();
@@ -66,7 +68,9 @@ public sealed partial class MetadataResponse : IResponse
         {
             int count4 = reader.ReadArrayLength(version >= 9, false, 1);
             {
-                var list5 = new List<MetadataResponseTopic>(count4);
+                var list5 = Topics ?? new List<MetadataResponseTopic>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new MetadataResponseTopic();
@@ -321,7 +325,9 @@ public sealed partial class MetadataResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(version >= 9, false, 1);
                 {
-                    var list17 = new List<MetadataResponsePartition>(count16);
+                    var list17 = Partitions ?? new List<MetadataResponsePartition>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new MetadataResponsePartition();
@@ -465,7 +471,9 @@ public sealed partial class MetadataResponse : IResponse
             {
                 int count24 = reader.ReadArrayLength(version >= 9, false, 4);
                 {
-                    var list25 = new List<int>(count24);
+                    var list25 = ReplicaNodes ?? new List<int>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());
@@ -476,7 +484,9 @@ public sealed partial class MetadataResponse : IResponse
             {
                 int count27 = reader.ReadArrayLength(version >= 9, false, 4);
                 {
-                    var list28 = new List<int>(count27);
+                    var list28 = IsrNodes ?? new List<int>(count27);
+                    list28.Clear();
+                    list28.EnsureCapacity(count27);
                     for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                     {
                         list28.Add(reader.ReadInt32());
@@ -489,7 +499,9 @@ public sealed partial class MetadataResponse : IResponse
                 {
                     int count30 = reader.ReadArrayLength(version >= 9, false, 4);
                     {
-                        var list31 = new List<int>(count30);
+                        var list31 = OfflineReplicas ?? new List<int>(count30);
+                        list31.Clear();
+                        list31.EnsureCapacity(count30);
                         for (int i32 = 0; i32 < count30 && !reader.Failed; i32++)
                         {
                             list31.Add(reader.ReadInt32());

@@ -58,7 +58,9 @@ public sealed partial class OffsetCommitRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 8, false, 1);
             {
-                var list1 = new List<OffsetCommitRequestTopic>(count0);
+                var list1 = Topics ?? new List<OffsetCommitRequestTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OffsetCommitRequestTopic();
@@ -189,7 +191,9 @@ public sealed partial class OffsetCommitRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 8, false, 1);
                 {
-                    var list9 = new List<OffsetCommitRequestPartition>(count8);
+                    var list9 = Partitions ?? new List<OffsetCommitRequestPartition>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new OffsetCommitRequestPartition();

@@ -37,7 +37,9 @@ public sealed partial class OffsetCommitResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 8, false, 1);
             {
-                var list1 = new List<OffsetCommitResponseTopic>(count0);
+                var list1 = Topics ?? new List<OffsetCommitResponseTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OffsetCommitResponseTopic();
@@ -140,7 +142,9 @@ public sealed partial class OffsetCommitResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 8, false, 1);
                 {
-                    var list9 = new List<OffsetCommitResponsePartition>(count8);
+                    var list9 = Partitions ?? new List<OffsetCommitResponsePartition>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new OffsetCommitResponsePartition();

@@ -34,7 +34,9 @@ public sealed partial class OffsetDeleteRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(false, false, 1);
             {
-                var list1 = new List<OffsetDeleteRequestTopic>(count0);
+                var list1 = Topics ?? new List<OffsetDeleteRequestTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OffsetDeleteRequestTopic();
@@ -100,7 +102,9 @@ public sealed partial class OffsetDeleteRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(false, false, 1);
                 {
-                    var list9 = new List<OffsetDeleteRequestPartition>(count8);
+                    var list9 = Partitions ?? new List<OffsetDeleteRequestPartition>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new OffsetDeleteRequestPartition();

@@ -37,7 +37,9 @@ public sealed partial class OffsetDeleteResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(false, false, 1);
             {
-                var list1 = new List<OffsetDeleteResponseTopic>(count0);
+                var list1 = Topics ?? new List<OffsetDeleteResponseTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OffsetDeleteResponseTopic();
@@ -105,7 +107,9 @@ public sealed partial class OffsetDeleteResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(false, false, 1);
                 {
-                    var list9 = new List<OffsetDeleteResponsePartition>(count8);
+                    var list9 = Partitions ?? new List<OffsetDeleteResponsePartition>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new OffsetDeleteResponsePartition();

@@ -45,7 +45,9 @@ public sealed partial class OffsetFetchRequest : IRequest
                 if (count0 < 0) Topics = null;
                 else
                 {
-                    var list1 = new List<OffsetFetchRequestTopic>(count0);
+                    var list1 = Topics ?? new List<OffsetFetchRequestTopic>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new OffsetFetchRequestTopic();
@@ -61,7 +63,9 @@ public sealed partial class OffsetFetchRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list5 = new List<OffsetFetchRequestGroup>(count4);
+                    var list5 = Groups ?? new List<OffsetFetchRequestGroup>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new OffsetFetchRequestGroup();
@@ -221,7 +225,9 @@ public sealed partial class OffsetFetchRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(version >= 6, false, 4);
                 {
-                    var list17 = new List<int>(count16);
+                    var list17 = PartitionIndexes ?? new List<int>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());
@@ -326,7 +332,9 @@ public sealed partial class OffsetFetchRequest : IRequest
                 if (count23 < 0) Topics = null;
                 else
                 {
-                    var list24 = new List<OffsetFetchRequestTopics>(count23);
+                    var list24 = Topics ?? new List<OffsetFetchRequestTopics>(count23);
+                    list24.Clear();
+                    list24.EnsureCapacity(count23);
                     for (int i25 = 0; i25 < count23 && !reader.Failed; i25++)
                     {
                         var e26 = new OffsetFetchRequestTopics();
@@ -435,7 +443,9 @@ public sealed partial class OffsetFetchRequest : IRequest
             {
                 int count31 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list32 = new List<int>(count31);
+                    var list32 = PartitionIndexes ?? new List<int>(count31);
+                    list32.Clear();
+                    list32.EnsureCapacity(count31);
                     for (int i33 = 0; i33 < count31 && !reader.Failed; i33++)
                     {
                         list32.Add(reader.ReadInt32());

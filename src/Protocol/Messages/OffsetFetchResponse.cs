@@ -43,7 +43,9 @@ public sealed partial class OffsetFetchResponse : IResponse
             {
                 int count0 = reader.ReadArrayLength(version >= 6, false, 1);
                 {
-                    var list1 = new List<OffsetFetchResponseTopic>(count0);
+                    var list1 = Topics ?? new List<OffsetFetchResponseTopic>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new OffsetFetchResponseTopic();
@@ -63,7 +65,9 @@ public sealed partial class OffsetFetchResponse : IResponse
             {
                 int count4 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list5 = new List<OffsetFetchResponseGroup>(count4);
+                    var list5 = Groups ?? new List<OffsetFetchResponseGroup>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new OffsetFetchResponseGroup();
@@ -215,7 +219,9 @@ public sealed partial class OffsetFetchResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(version >= 6, false, 1);
                 {
-                    var list17 = new List<OffsetFetchResponsePartition>(count16);
+                    var list17 = Partitions ?? new List<OffsetFetchResponsePartition>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new OffsetFetchResponsePartition();
@@ -399,7 +405,9 @@ public sealed partial class OffsetFetchResponse : IResponse
             {
                 int count24 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list25 = new List<OffsetFetchResponseTopics>(count24);
+                    var list25 = Topics ?? new List<OffsetFetchResponseTopics>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new OffsetFetchResponseTopics();
@@ -495,7 +503,9 @@ public sealed partial class OffsetFetchResponse : IResponse
             {
                 int count32 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list33 = new List<OffsetFetchResponsePartitions>(count32);
+                    var list33 = Partitions ?? new List<OffsetFetchResponsePartitions>(count32);
+                    list33.Clear();
+                    list33.EnsureCapacity(count32);
                     for (int i34 = 0; i34 < count32 && !reader.Failed; i34++)
                     {
                         var e35 = new OffsetFetchResponsePartitions();

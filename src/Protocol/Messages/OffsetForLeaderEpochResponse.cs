@@ -37,7 +37,9 @@ public sealed partial class OffsetForLeaderEpochResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 4, false, 1);
             {
-                var list1 = new List<OffsetForLeaderTopicResult>(count0);
+                var list1 = Topics ?? new List<OffsetForLeaderTopicResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OffsetForLeaderTopicResult();
@@ -140,7 +142,9 @@ public sealed partial class OffsetForLeaderEpochResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 4, false, 1);
                 {
-                    var list9 = new List<EpochEndOffset>(count8);
+                    var list9 = Partitions ?? new List<EpochEndOffset>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new EpochEndOffset();

@@ -43,7 +43,9 @@ public sealed partial class ProduceRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(version >= 9, false, 1);
             {
-                var list1 = new List<TopicProduceData>(count0);
+                var list1 = TopicData ?? new List<TopicProduceData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicProduceData();
@@ -152,7 +154,9 @@ public sealed partial class ProduceRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(version >= 9, false, 1);
                 {
-                    var list9 = new List<PartitionProduceData>(count8);
+                    var list9 = PartitionData ?? new List<PartitionProduceData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionProduceData();

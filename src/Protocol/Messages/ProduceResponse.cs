@@ -35,7 +35,9 @@ public sealed partial class ProduceResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 9, false, 1);
             {
-                var list1 = new List<TopicProduceResponse>(count0);
+                var list1 = Responses ?? new List<TopicProduceResponse>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicProduceResponse();
@@ -68,7 +70,9 @@ public sealed partial class ProduceResponse : IResponse
                             {
                                 int count4 = reader.ReadArrayLength(true, false, 1);
                                 {
-                                    var list5 = new List<NodeEndpoint>(count4);
+                                    var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
+                                    list5.Clear();
+                                    list5.EnsureCapacity(count4);
                                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                     {
                                         var e7 = new NodeEndpoint();
@@ -218,7 +222,9 @@ public sealed partial class ProduceResponse : IResponse
             {
                 int count21 = reader.ReadArrayLength(version >= 9, false, 1);
                 {
-                    var list22 = new List<PartitionProduceResponse>(count21);
+                    var list22 = PartitionResponses ?? new List<PartitionProduceResponse>(count21);
+                    list22.Clear();
+                    list22.EnsureCapacity(count21);
                     for (int i23 = 0; i23 < count21 && !reader.Failed; i23++)
                     {
                         var e24 = new PartitionProduceResponse();
@@ -338,7 +344,9 @@ public sealed partial class ProduceResponse : IResponse
                 {
                     int count29 = reader.ReadArrayLength(version >= 9, false, 1);
                     {
-                        var list30 = new List<BatchIndexAndErrorMessage>(count29);
+                        var list30 = RecordErrors ?? new List<BatchIndexAndErrorMessage>(count29);
+                        list30.Clear();
+                        list30.EnsureCapacity(count29);
                         for (int i31 = 0; i31 < count29 && !reader.Failed; i31++)
                         {
                             var e32 = new BatchIndexAndErrorMessage();
@@ -370,7 +378,7 @@ public sealed partial class ProduceResponse : IResponse
                             {
                                 int tagStart = reader.Position;
                                 {
-                                    var s33 = new LeaderIdAndEpoch();
+                                    var s33 = CurrentLeader ?? new LeaderIdAndEpoch();
                                     s33.Read(ref reader, version);
                                     CurrentLeader = s33;
                                 }

@@ -60,7 +60,9 @@ public sealed partial class QuorumStateData : IMessage
                 if (count0 < 0) CurrentVoters = null;
                 else
                 {
-                    var list1 = new List<Voter>(count0);
+                    var list1 = CurrentVoters ?? new List<Voter>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new Voter();

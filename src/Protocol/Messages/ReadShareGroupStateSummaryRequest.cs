@@ -34,7 +34,9 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<ReadStateSummaryData>(count0);
+                var list1 = Topics ?? new List<ReadStateSummaryData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ReadStateSummaryData();
@@ -128,7 +130,9 @@ public sealed partial class ReadShareGroupStateSummaryRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<PartitionData>(count8);
+                    var list9 = Partitions ?? new List<PartitionData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionData();

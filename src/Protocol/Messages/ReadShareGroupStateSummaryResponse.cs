@@ -31,7 +31,9 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<ReadStateSummaryResult>(count0);
+                var list1 = Results ?? new List<ReadStateSummaryResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ReadStateSummaryResult();
@@ -123,7 +125,9 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<PartitionResult>(count8);
+                    var list9 = Partitions ?? new List<PartitionResult>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionResult();

@@ -40,7 +40,9 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<AcknowledgeTopic>(count0);
+                var list1 = Topics ?? new List<AcknowledgeTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new AcknowledgeTopic();
@@ -138,7 +140,9 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<AcknowledgePartition>(count8);
+                    var list9 = Partitions ?? new List<AcknowledgePartition>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new AcknowledgePartition();
@@ -231,7 +235,9 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<AcknowledgementBatch>(count16);
+                    var list17 = AcknowledgementBatches ?? new List<AcknowledgementBatch>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new AcknowledgementBatch();
@@ -327,7 +333,9 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
             {
                 int count24 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list25 = new List<sbyte>(count24);
+                    var list25 = AcknowledgeTypes ?? new List<sbyte>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt8());

@@ -51,7 +51,9 @@ public sealed partial class ShareFetchRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<FetchTopic>(count0);
+                var list1 = Topics ?? new List<FetchTopic>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new FetchTopic();
@@ -64,7 +66,9 @@ public sealed partial class ShareFetchRequest : IRequest
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<ForgottenTopic>(count4);
+                var list5 = ForgottenTopicsData ?? new List<ForgottenTopic>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new ForgottenTopic();
@@ -192,7 +196,9 @@ public sealed partial class ShareFetchRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<FetchPartition>(count16);
+                    var list17 = Partitions ?? new List<FetchPartition>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new FetchPartition();
@@ -288,7 +294,9 @@ public sealed partial class ShareFetchRequest : IRequest
             {
                 int count24 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list25 = new List<AcknowledgementBatch>(count24);
+                    var list25 = AcknowledgementBatches ?? new List<AcknowledgementBatch>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new AcknowledgementBatch();
@@ -386,7 +394,9 @@ public sealed partial class ShareFetchRequest : IRequest
             {
                 int count32 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list33 = new List<sbyte>(count32);
+                    var list33 = AcknowledgeTypes ?? new List<sbyte>(count32);
+                    list33.Clear();
+                    list33.EnsureCapacity(count32);
                     for (int i34 = 0; i34 < count32 && !reader.Failed; i34++)
                     {
                         list33.Add(reader.ReadInt8());
@@ -476,7 +486,9 @@ public sealed partial class ShareFetchRequest : IRequest
             {
                 int count39 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list40 = new List<int>(count39);
+                    var list40 = Partitions ?? new List<int>(count39);
+                    list40.Clear();
+                    list40.EnsureCapacity(count39);
                     for (int i41 = 0; i41 < count39 && !reader.Failed; i41++)
                     {
                         list40.Add(reader.ReadInt32());

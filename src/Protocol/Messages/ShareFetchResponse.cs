@@ -42,7 +42,9 @@ public sealed partial class ShareFetchResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<ShareFetchableTopicResponse>(count0);
+                var list1 = Responses ?? new List<ShareFetchableTopicResponse>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ShareFetchableTopicResponse();
@@ -55,7 +57,9 @@ public sealed partial class ShareFetchResponse : IResponse
         {
             int count4 = reader.ReadArrayLength(true, false, 1);
             {
-                var list5 = new List<NodeEndpoint>(count4);
+                var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
+                list5.Clear();
+                list5.EnsureCapacity(count4);
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new NodeEndpoint();
@@ -177,7 +181,9 @@ public sealed partial class ShareFetchResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<PartitionData>(count16);
+                    var list17 = Partitions ?? new List<PartitionData>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();
@@ -284,7 +290,7 @@ public sealed partial class ShareFetchResponse : IResponse
             AcknowledgeErrorCode = reader.ReadInt16();
             AcknowledgeErrorMessage = reader.ReadString(true, true);
             {
-                var s24 = new LeaderIdAndEpoch();
+                var s24 = CurrentLeader ?? new LeaderIdAndEpoch();
                 s24.Read(ref reader, version);
                 CurrentLeader = s24;
             }
@@ -292,7 +298,9 @@ public sealed partial class ShareFetchResponse : IResponse
             {
                 int count25 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list26 = new List<AcquiredRecords>(count25);
+                    var list26 = AcquiredRecords ?? new List<AcquiredRecords>(count25);
+                    list26.Clear();
+                    list26.EnsureCapacity(count25);
                     for (int i27 = 0; i27 < count25 && !reader.Failed; i27++)
                     {
                         var e28 = new AcquiredRecords();

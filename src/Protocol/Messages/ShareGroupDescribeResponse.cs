@@ -34,7 +34,9 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<DescribedGroup>(count0);
+                var list1 = Groups ?? new List<DescribedGroup>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedGroup();
@@ -148,7 +150,9 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<Member>(count8);
+                    var list9 = Members ?? new List<Member>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new Member();
@@ -270,7 +274,9 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<string>(count16);
+                    var list17 = SubscribedTopicNames ?? new List<string>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadString(true, false)!);
@@ -279,7 +285,7 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
                 }
             }
             {
-                var s19 = new Assignment();
+                var s19 = Assignment ?? new Assignment();
                 s19.Read(ref reader, version);
                 Assignment = s19;
             }
@@ -373,7 +379,9 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
             {
                 int count24 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list25 = new List<TopicPartitions>(count24);
+                    var list25 = TopicPartitions ?? new List<TopicPartitions>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new TopicPartitions();
@@ -474,7 +482,9 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
             {
                 int count32 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list33 = new List<int>(count32);
+                    var list33 = Partitions ?? new List<int>(count32);
+                    list33.Clear();
+                    list33.EnsureCapacity(count32);
                     for (int i34 = 0; i34 < count32 && !reader.Failed; i34++)
                     {
                         list33.Add(reader.ReadInt32());

@@ -45,7 +45,9 @@ public sealed partial class ShareGroupHeartbeatRequest : IRequest
             if (count0 < 0) SubscribedTopicNames = null;
             else
             {
-                var list1 = new List<string>(count0);
+                var list1 = SubscribedTopicNames ?? new List<string>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);

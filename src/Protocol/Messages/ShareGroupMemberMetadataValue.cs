@@ -38,7 +38,9 @@ public sealed partial class ShareGroupMemberMetadataValue : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<string>(count0);
+                var list1 = SubscribedTopicNames ?? new List<string>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);

@@ -29,7 +29,9 @@ public sealed partial class ShareGroupPartitionMetadataValue : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicMetadata>(count0);
+                var list1 = Topics ?? new List<TopicMetadata>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicMetadata();
@@ -127,7 +129,9 @@ public sealed partial class ShareGroupPartitionMetadataValue : IMessage
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<PartitionMetadata>(count8);
+                    var list9 = PartitionMetadata ?? new List<PartitionMetadata>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionMetadata();
@@ -224,7 +228,9 @@ public sealed partial class ShareGroupPartitionMetadataValue : IMessage
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<string>(count16);
+                    var list17 = Racks ?? new List<string>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadString(true, false)!);

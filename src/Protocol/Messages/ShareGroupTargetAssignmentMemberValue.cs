@@ -29,7 +29,9 @@ public sealed partial class ShareGroupTargetAssignmentMemberValue : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicPartition>(count0);
+                var list1 = TopicPartitions ?? new List<TopicPartition>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicPartition();
@@ -121,7 +123,9 @@ public sealed partial class ShareGroupTargetAssignmentMemberValue : IMessage
             {
                 int count8 = reader.ReadArrayLength(true, false, 4);
                 {
-                    var list9 = new List<int>(count8);
+                    var list9 = Partitions ?? new List<int>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

@@ -38,7 +38,9 @@ public sealed partial class ShareUpdateValue : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<StateBatch>(count0);
+                var list1 = StateBatches ?? new List<StateBatch>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new StateBatch();

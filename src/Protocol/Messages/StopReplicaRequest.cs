@@ -61,7 +61,9 @@ public sealed partial class StopReplicaRequest : IRequest
             {
                 int count0 = reader.ReadArrayLength(false, false, 1);
                 {
-                    var list1 = new List<StopReplicaPartitionV0>(count0);
+                    var list1 = UngroupedPartitions ?? new List<StopReplicaPartitionV0>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new StopReplicaPartitionV0();
@@ -77,7 +79,9 @@ public sealed partial class StopReplicaRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(version >= 2, false, 1);
                 {
-                    var list5 = new List<StopReplicaTopicV1>(count4);
+                    var list5 = Topics ?? new List<StopReplicaTopicV1>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new StopReplicaTopicV1();
@@ -93,7 +97,9 @@ public sealed partial class StopReplicaRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<StopReplicaTopicState>(count8);
+                    var list9 = TopicStates ?? new List<StopReplicaTopicState>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new StopReplicaTopicState();
@@ -324,7 +330,9 @@ public sealed partial class StopReplicaRequest : IRequest
             {
                 int count24 = reader.ReadArrayLength(version >= 2, false, 4);
                 {
-                    var list25 = new List<int>(count24);
+                    var list25 = PartitionIndexes ?? new List<int>(count24);
+                    list25.Clear();
+                    list25.EnsureCapacity(count24);
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());
@@ -415,7 +423,9 @@ public sealed partial class StopReplicaRequest : IRequest
             {
                 int count31 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list32 = new List<StopReplicaPartitionState>(count31);
+                    var list32 = PartitionStates ?? new List<StopReplicaPartitionState>(count31);
+                    list32.Clear();
+                    list32.EnsureCapacity(count31);
                     for (int i33 = 0; i33 < count31 && !reader.Failed; i33++)
                     {
                         var e34 = new StopReplicaPartitionState();

@@ -53,7 +53,9 @@ public sealed partial class TransactionLogValue : IMessage
             if (count0 < 0) TransactionPartitions = null;
             else
             {
-                var list1 = new List<PartitionsSchema>(count0);
+                var list1 = TransactionPartitions ?? new List<PartitionsSchema>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new PartitionsSchema();
@@ -243,7 +245,9 @@ public sealed partial class TransactionLogValue : IMessage
             {
                 int count17 = reader.ReadArrayLength(version >= 1, false, 4);
                 {
-                    var list18 = new List<int>(count17);
+                    var list18 = PartitionIds ?? new List<int>(count17);
+                    list18.Clear();
+                    list18.EnsureCapacity(count17);
                     for (int i19 = 0; i19 < count17 && !reader.Failed; i19++)
                     {
                         list18.Add(reader.ReadInt32());

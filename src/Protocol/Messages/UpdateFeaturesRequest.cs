@@ -36,7 +36,9 @@ public sealed partial class UpdateFeaturesRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<FeatureUpdateKey>(count0);
+                var list1 = FeatureUpdates ?? new List<FeatureUpdateKey>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new FeatureUpdateKey();

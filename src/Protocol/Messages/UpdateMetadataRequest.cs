@@ -57,7 +57,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
             {
                 int count0 = reader.ReadArrayLength(false, false, 1);
                 {
-                    var list1 = new List<UpdateMetadataPartitionState>(count0);
+                    var list1 = UngroupedPartitionStates ?? new List<UpdateMetadataPartitionState>(count0);
+                    list1.Clear();
+                    list1.EnsureCapacity(count0);
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new UpdateMetadataPartitionState();
@@ -73,7 +75,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
             {
                 int count4 = reader.ReadArrayLength(version >= 6, false, 1);
                 {
-                    var list5 = new List<UpdateMetadataTopicState>(count4);
+                    var list5 = TopicStates ?? new List<UpdateMetadataTopicState>(count4);
+                    list5.Clear();
+                    list5.EnsureCapacity(count4);
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new UpdateMetadataTopicState();
@@ -87,7 +91,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
         {
             int count8 = reader.ReadArrayLength(version >= 6, false, 1);
             {
-                var list9 = new List<UpdateMetadataBroker>(count8);
+                var list9 = LiveBrokers ?? new List<UpdateMetadataBroker>(count8);
+                list9.Clear();
+                list9.EnsureCapacity(count8);
                 for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                 {
                     var e11 = new UpdateMetadataBroker();
@@ -320,7 +326,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
             {
                 int count27 = reader.ReadArrayLength(version >= 6, false, 4);
                 {
-                    var list28 = new List<int>(count27);
+                    var list28 = Isr ?? new List<int>(count27);
+                    list28.Clear();
+                    list28.EnsureCapacity(count27);
                     for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                     {
                         list28.Add(reader.ReadInt32());
@@ -332,7 +340,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
             {
                 int count30 = reader.ReadArrayLength(version >= 6, false, 4);
                 {
-                    var list31 = new List<int>(count30);
+                    var list31 = Replicas ?? new List<int>(count30);
+                    list31.Clear();
+                    list31.EnsureCapacity(count30);
                     for (int i32 = 0; i32 < count30 && !reader.Failed; i32++)
                     {
                         list31.Add(reader.ReadInt32());
@@ -345,7 +355,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     int count33 = reader.ReadArrayLength(version >= 6, false, 4);
                     {
-                        var list34 = new List<int>(count33);
+                        var list34 = OfflineReplicas ?? new List<int>(count33);
+                        list34.Clear();
+                        list34.EnsureCapacity(count33);
                         for (int i35 = 0; i35 < count33 && !reader.Failed; i35++)
                         {
                             list34.Add(reader.ReadInt32());
@@ -507,7 +519,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
             {
                 int count48 = reader.ReadArrayLength(version >= 6, false, 1);
                 {
-                    var list49 = new List<UpdateMetadataPartitionState>(count48);
+                    var list49 = PartitionStates ?? new List<UpdateMetadataPartitionState>(count48);
+                    list49.Clear();
+                    list49.EnsureCapacity(count48);
                     for (int i50 = 0; i50 < count48 && !reader.Failed; i50++)
                     {
                         var e51 = new UpdateMetadataPartitionState();
@@ -627,7 +641,9 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     int count56 = reader.ReadArrayLength(version >= 6, false, 1);
                     {
-                        var list57 = new List<UpdateMetadataEndpoint>(count56);
+                        var list57 = Endpoints ?? new List<UpdateMetadataEndpoint>(count56);
+                        list57.Clear();
+                        list57.EnsureCapacity(count56);
                         for (int i58 = 0; i58 < count56 && !reader.Failed; i58++)
                         {
                             var e59 = new UpdateMetadataEndpoint();

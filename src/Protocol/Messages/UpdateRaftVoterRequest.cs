@@ -45,7 +45,9 @@ public sealed partial class UpdateRaftVoterRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<Listener>(count0);
+                var list1 = Listeners ?? new List<Listener>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Listener();
@@ -56,7 +58,7 @@ public sealed partial class UpdateRaftVoterRequest : IRequest
             }
         }
         {
-            var s4 = new KRaftVersionFeatureData();
+            var s4 = KRaftVersionFeature ?? new KRaftVersionFeatureData();
             s4.Read(ref reader, version);
             KRaftVersionFeature = s4;
         }

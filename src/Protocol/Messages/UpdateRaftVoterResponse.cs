@@ -48,7 +48,7 @@ public sealed partial class UpdateRaftVoterResponse : IResponse
                     {
                         int tagStart = reader.Position;
                         {
-                            var s0 = new CurrentLeaderData();
+                            var s0 = CurrentLeader ?? new CurrentLeaderData();
                             s0.Read(ref reader, version);
                             CurrentLeader = s0;
                         }

@@ -36,7 +36,9 @@ public sealed partial class VoteResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<TopicData>(count0);
+                var list1 = Topics ?? new List<TopicData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -64,7 +66,9 @@ public sealed partial class VoteResponse : IResponse
                             {
                                 int count4 = reader.ReadArrayLength(true, false, 1);
                                 {
-                                    var list5 = new List<NodeEndpoint>(count4);
+                                    var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
+                                    list5.Clear();
+                                    list5.EnsureCapacity(count4);
                                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                     {
                                         var e7 = new NodeEndpoint();
@@ -206,7 +210,9 @@ public sealed partial class VoteResponse : IResponse
             {
                 int count21 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list22 = new List<PartitionData>(count21);
+                    var list22 = Partitions ?? new List<PartitionData>(count21);
+                    list22.Clear();
+                    list22.EnsureCapacity(count21);
                     for (int i23 = 0; i23 < count21 && !reader.Failed; i23++)
                     {
                         var e24 = new PartitionData();

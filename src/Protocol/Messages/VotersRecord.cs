@@ -32,7 +32,9 @@ public sealed partial class VotersRecord : IMessage
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<Voter>(count0);
+                var list1 = Voters ?? new List<Voter>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Voter();
@@ -131,7 +133,9 @@ public sealed partial class VotersRecord : IMessage
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<Endpoint>(count8);
+                    var list9 = Endpoints ?? new List<Endpoint>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new Endpoint();
@@ -142,7 +146,7 @@ public sealed partial class VotersRecord : IMessage
                 }
             }
             {
-                var s12 = new KRaftVersionFeature();
+                var s12 = KRaftVersionFeature ?? new KRaftVersionFeature();
                 s12.Read(ref reader, version);
                 KRaftVersionFeature = s12;
             }

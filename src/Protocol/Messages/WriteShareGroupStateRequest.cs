@@ -34,7 +34,9 @@ public sealed partial class WriteShareGroupStateRequest : IRequest
         {
             int count0 = reader.ReadArrayLength(true, false, 1);
             {
-                var list1 = new List<WriteStateData>(count0);
+                var list1 = Topics ?? new List<WriteStateData>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new WriteStateData();
@@ -128,7 +130,9 @@ public sealed partial class WriteShareGroupStateRequest : IRequest
             {
                 int count8 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list9 = new List<PartitionData>(count8);
+                    var list9 = Partitions ?? new List<PartitionData>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionData();
@@ -230,7 +234,9 @@ public sealed partial class WriteShareGroupStateRequest : IRequest
             {
                 int count16 = reader.ReadArrayLength(true, false, 1);
                 {
-                    var list17 = new List<StateBatch>(count16);
+                    var list17 = StateBatches ?? new List<StateBatch>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new StateBatch();

@@ -31,7 +31,9 @@ public sealed partial class WriteTxnMarkersResponse : IResponse
         {
             int count0 = reader.ReadArrayLength(version >= 1, false, 1);
             {
-                var list1 = new List<WritableTxnMarkerResult>(count0);
+                var list1 = Markers ?? new List<WritableTxnMarkerResult>(count0);
+                list1.Clear();
+                list1.EnsureCapacity(count0);
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new WritableTxnMarkerResult();
@@ -126,7 +128,9 @@ public sealed partial class WriteTxnMarkersResponse : IResponse
             {
                 int count8 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list9 = new List<WritableTxnMarkerTopicResult>(count8);
+                    var list9 = Topics ?? new List<WritableTxnMarkerTopicResult>(count8);
+                    list9.Clear();
+                    list9.EnsureCapacity(count8);
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new WritableTxnMarkerTopicResult();
@@ -222,7 +226,9 @@ public sealed partial class WriteTxnMarkersResponse : IResponse
             {
                 int count16 = reader.ReadArrayLength(version >= 1, false, 1);
                 {
-                    var list17 = new List<WritableTxnMarkerPartitionResult>(count16);
+                    var list17 = Partitions ?? new List<WritableTxnMarkerPartitionResult>(count16);
+                    list17.Clear();
+                    list17.EnsureCapacity(count16);
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new WritableTxnMarkerPartitionResult();
