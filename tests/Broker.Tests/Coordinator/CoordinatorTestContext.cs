@@ -41,7 +41,7 @@ internal sealed class InMemoryCoordinatorLog : ICoordinatorLog
         lock (list) copy = new(list);
         foreach (var (key, value) in copy)
         {
-            var record = GroupRecordSerde.Deserialize(key, value is null ? (ReadOnlyMemory<byte>?)null : value);
+            var record = GroupRecordSerde.Deserialize(key, value);
             if (record is not null) yield return record;
         }
     }

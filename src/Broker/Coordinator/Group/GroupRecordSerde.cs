@@ -105,6 +105,10 @@ public static class GroupRecordSerde
         }
     }
 
+    /// <summary>Decodes one record from arrays; a null value is a tombstone.</summary>
+    public static GroupRecord? Deserialize(byte[] key, byte[]? value) =>
+        Deserialize(key.AsMemory(), value is null ? (ReadOnlyMemory<byte>?)null : value.AsMemory());
+
     /// <summary>Decodes one record; null for record types this coordinator does not handle.
     /// Throws <see cref="InvalidDataException"/> on malformed bytes.</summary>
     public static GroupRecord? Deserialize(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte>? value)
