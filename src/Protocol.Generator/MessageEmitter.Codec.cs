@@ -92,7 +92,8 @@ internal sealed partial class MessageEmitter
             // Reuse the list the property initialiser created (saves an allocation per array).
             _b.Line($"var {list} = {p} ?? new List<{ElementCs(elem)}>({count});");
             _b.Line($"{list}.Clear();");
-            _b.Line($"{list}.EnsureCapacity({count});");
+            // Exact capacity: EnsureCapacity would round small counts up to 4.
+            _b.Line($"if ({list}.Capacity < {count}) {list}.Capacity = {count};");
             _b.Open($"for (int {i} = 0; {i} < {count} && !reader.Failed; {i}++)");
             if (TypeMapping.PrimitiveCs(elem) is not null) _b.Line($"{list}.Add(reader.{TypeMapping.ReaderMethod(elem)}());");
             else if (elem == "string") _b.Line($"{list}.Add(reader.ReadString({c}, false)!);");

@@ -43,7 +43,7 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
                 {
                     var list1 = Transactions ?? new List<AddPartitionsToTxnTransaction>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new AddPartitionsToTxnTransaction();
@@ -73,7 +73,7 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
                 {
                     var list5 = V3AndBelowTopics ?? new List<AddPartitionsToTxnTopic>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new AddPartitionsToTxnTopic();
@@ -250,7 +250,7 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
                 {
                     var list17 = Topics ?? new List<AddPartitionsToTxnTopic>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new AddPartitionsToTxnTopic();
@@ -351,7 +351,7 @@ public sealed partial class AddPartitionsToTxnRequest : IRequest
                 {
                     var list25 = Partitions ?? new List<int>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());

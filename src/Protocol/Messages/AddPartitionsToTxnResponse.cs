@@ -46,7 +46,7 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
                 {
                     var list1 = ResultsByTransaction ?? new List<AddPartitionsToTxnResult>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new AddPartitionsToTxnResult();
@@ -64,7 +64,7 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
                 {
                     var list5 = ResultsByTopicV3AndBelow ?? new List<AddPartitionsToTxnTopicResult>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new AddPartitionsToTxnTopicResult();
@@ -212,7 +212,7 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
                 {
                     var list17 = TopicResults ?? new List<AddPartitionsToTxnTopicResult>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new AddPartitionsToTxnTopicResult();
@@ -307,7 +307,7 @@ public sealed partial class AddPartitionsToTxnResponse : IResponse
                 {
                     var list25 = ResultsByPartition ?? new List<AddPartitionsToTxnPartitionResult>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new AddPartitionsToTxnPartitionResult();

@@ -35,7 +35,7 @@ public sealed partial class AlterClientQuotasRequest : IRequest
             {
                 var list1 = Entries ?? new List<EntryData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new EntryData();
@@ -134,7 +134,7 @@ public sealed partial class AlterClientQuotasRequest : IRequest
                 {
                     var list9 = Entity ?? new List<EntityData>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new EntityData();
@@ -149,7 +149,7 @@ public sealed partial class AlterClientQuotasRequest : IRequest
                 {
                     var list13 = Ops ?? new List<OpData>(count12);
                     list13.Clear();
-                    list13.EnsureCapacity(count12);
+                    if (list13.Capacity < count12) list13.Capacity = count12;
                     for (int i14 = 0; i14 < count12 && !reader.Failed; i14++)
                     {
                         var e15 = new OpData();

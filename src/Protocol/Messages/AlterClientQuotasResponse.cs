@@ -36,7 +36,7 @@ public sealed partial class AlterClientQuotasResponse : IResponse
             {
                 var list1 = Entries ?? new List<EntryData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new EntryData();
@@ -138,7 +138,7 @@ public sealed partial class AlterClientQuotasResponse : IResponse
                 {
                     var list9 = Entity ?? new List<EntityData>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new EntityData();

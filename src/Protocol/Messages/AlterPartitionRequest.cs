@@ -39,7 +39,7 @@ public sealed partial class AlterPartitionRequest : IRequest
             {
                 var list1 = Topics ?? new List<TopicData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -146,7 +146,7 @@ public sealed partial class AlterPartitionRequest : IRequest
                 {
                     var list9 = Partitions ?? new List<PartitionData>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionData();
@@ -266,7 +266,7 @@ public sealed partial class AlterPartitionRequest : IRequest
                     {
                         var list17 = NewIsr ?? new List<int>(count16);
                         list17.Clear();
-                        list17.EnsureCapacity(count16);
+                        if (list17.Capacity < count16) list17.Capacity = count16;
                         for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                         {
                             list17.Add(reader.ReadInt32());
@@ -282,7 +282,7 @@ public sealed partial class AlterPartitionRequest : IRequest
                     {
                         var list20 = NewIsrWithEpochs ?? new List<BrokerState>(count19);
                         list20.Clear();
-                        list20.EnsureCapacity(count19);
+                        if (list20.Capacity < count19) list20.Capacity = count19;
                         for (int i21 = 0; i21 < count19 && !reader.Failed; i21++)
                         {
                             var e22 = new BrokerState();

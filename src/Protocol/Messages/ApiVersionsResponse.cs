@@ -46,7 +46,7 @@ public sealed partial class ApiVersionsResponse : IResponse
             {
                 var list1 = ApiKeys ?? new List<ApiVersion>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ApiVersion();
@@ -79,7 +79,7 @@ public sealed partial class ApiVersionsResponse : IResponse
                             {
                                 var list5 = SupportedFeatures ?? new List<SupportedFeatureKey>(count4);
                                 list5.Clear();
-                                list5.EnsureCapacity(count4);
+                                if (list5.Capacity < count4) list5.Capacity = count4;
                                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                 {
                                     var e7 = new SupportedFeatureKey();
@@ -107,7 +107,7 @@ public sealed partial class ApiVersionsResponse : IResponse
                             {
                                 var list9 = FinalizedFeatures ?? new List<FinalizedFeatureKey>(count8);
                                 list9.Clear();
-                                list9.EnsureCapacity(count8);
+                                if (list9.Capacity < count8) list9.Capacity = count8;
                                 for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                                 {
                                     var e11 = new FinalizedFeatureKey();

@@ -44,7 +44,7 @@ public sealed partial class BeginQuorumEpochRequest : IRequest
             {
                 var list1 = Topics ?? new List<TopicData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -61,7 +61,7 @@ public sealed partial class BeginQuorumEpochRequest : IRequest
                 {
                     var list5 = LeaderEndpoints ?? new List<LeaderEndpoint>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderEndpoint();
@@ -199,7 +199,7 @@ public sealed partial class BeginQuorumEpochRequest : IRequest
                 {
                     var list17 = Partitions ?? new List<PartitionData>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();

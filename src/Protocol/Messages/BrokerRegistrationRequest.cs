@@ -52,7 +52,7 @@ public sealed partial class BrokerRegistrationRequest : IRequest
             {
                 var list1 = Listeners ?? new List<Listener>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Listener();
@@ -67,7 +67,7 @@ public sealed partial class BrokerRegistrationRequest : IRequest
             {
                 var list5 = Features ?? new List<Feature>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new Feature();
@@ -89,7 +89,7 @@ public sealed partial class BrokerRegistrationRequest : IRequest
                 {
                     var list9 = LogDirs ?? new List<Guid>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadUuid());

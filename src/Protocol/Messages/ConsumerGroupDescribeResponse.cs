@@ -36,7 +36,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
             {
                 var list1 = Groups ?? new List<DescribedGroup>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedGroup();
@@ -152,7 +152,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
                 {
                     var list9 = Members ?? new List<Member>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new Member();
@@ -283,7 +283,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
                 {
                     var list17 = SubscribedTopicNames ?? new List<string>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadString(true, false)!);
@@ -400,7 +400,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
                 {
                     var list26 = TopicPartitions ?? new List<TopicPartitions>(count25);
                     list26.Clear();
-                    list26.EnsureCapacity(count25);
+                    if (list26.Capacity < count25) list26.Capacity = count25;
                     for (int i27 = 0; i27 < count25 && !reader.Failed; i27++)
                     {
                         var e28 = new TopicPartitions();
@@ -503,7 +503,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IResponse
                 {
                     var list34 = Partitions ?? new List<int>(count33);
                     list34.Clear();
-                    list34.EnsureCapacity(count33);
+                    if (list34.Capacity < count33) list34.Capacity = count33;
                     for (int i35 = 0; i35 < count33 && !reader.Failed; i35++)
                     {
                         list34.Add(reader.ReadInt32());

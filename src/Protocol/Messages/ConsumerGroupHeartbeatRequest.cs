@@ -59,7 +59,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IRequest
             {
                 var list1 = SubscribedTopicNames ?? new List<string>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -79,7 +79,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IRequest
             {
                 var list4 = TopicPartitions ?? new List<TopicPartitionsData>(count3);
                 list4.Clear();
-                list4.EnsureCapacity(count3);
+                if (list4.Capacity < count3) list4.Capacity = count3;
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     var e6 = new TopicPartitionsData();
@@ -221,7 +221,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IRequest
                 {
                     var list16 = Partitions ?? new List<int>(count15);
                     list16.Clear();
-                    list16.EnsureCapacity(count15);
+                    if (list16.Capacity < count15) list16.Capacity = count15;
                     for (int i17 = 0; i17 < count15 && !reader.Failed; i17++)
                     {
                         list16.Add(reader.ReadInt32());

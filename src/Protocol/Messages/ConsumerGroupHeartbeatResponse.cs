@@ -130,7 +130,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IResponse
                 {
                     var list2 = TopicPartitions ?? new List<TopicPartitions>(count1);
                     list2.Clear();
-                    list2.EnsureCapacity(count1);
+                    if (list2.Capacity < count1) list2.Capacity = count1;
                     for (int i3 = 0; i3 < count1 && !reader.Failed; i3++)
                     {
                         var e4 = new TopicPartitions();
@@ -230,7 +230,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IResponse
                 {
                     var list10 = Partitions ?? new List<int>(count9);
                     list10.Clear();
-                    list10.EnsureCapacity(count9);
+                    if (list10.Capacity < count9) list10.Capacity = count9;
                     for (int i11 = 0; i11 < count9 && !reader.Failed; i11++)
                     {
                         list10.Add(reader.ReadInt32());

@@ -51,7 +51,7 @@ public sealed partial class ConsumerGroupMemberMetadataValue : IMessage
             {
                 var list1 = SubscribedTopicNames ?? new List<string>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -197,7 +197,7 @@ public sealed partial class ConsumerGroupMemberMetadataValue : IMessage
                 {
                     var list12 = SupportedProtocols ?? new List<ClassicProtocol>(count11);
                     list12.Clear();
-                    list12.EnsureCapacity(count11);
+                    if (list12.Capacity < count11) list12.Capacity = count11;
                     for (int i13 = 0; i13 < count11 && !reader.Failed; i13++)
                     {
                         var e14 = new ClassicProtocol();

@@ -31,7 +31,7 @@ public sealed partial class ConsumerGroupPartitionMetadataValue : IMessage
             {
                 var list1 = Topics ?? new List<TopicMetadata>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicMetadata();
@@ -131,7 +131,7 @@ public sealed partial class ConsumerGroupPartitionMetadataValue : IMessage
                 {
                     var list9 = PartitionMetadata ?? new List<PartitionMetadata>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionMetadata();
@@ -230,7 +230,7 @@ public sealed partial class ConsumerGroupPartitionMetadataValue : IMessage
                 {
                     var list17 = Racks ?? new List<string>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadString(true, false)!);

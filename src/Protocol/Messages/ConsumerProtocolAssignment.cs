@@ -33,7 +33,7 @@ public sealed partial class ConsumerProtocolAssignment : IMessage
             {
                 var list1 = AssignedPartitions ?? new List<TopicPartition>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicPartition();
@@ -102,7 +102,7 @@ public sealed partial class ConsumerProtocolAssignment : IMessage
                 {
                     var list9 = Partitions ?? new List<int>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

@@ -36,7 +36,7 @@ public sealed partial class ControlledShutdownResponse : IResponse
             {
                 var list1 = RemainingPartitions ?? new List<RemainingPartition>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new RemainingPartition();

@@ -44,7 +44,7 @@ public sealed partial class ControllerRegistrationRequest : IRequest
             {
                 var list1 = Listeners ?? new List<Listener>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Listener();
@@ -59,7 +59,7 @@ public sealed partial class ControllerRegistrationRequest : IRequest
             {
                 var list5 = Features ?? new List<Feature>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new Feature();

@@ -37,7 +37,7 @@ public sealed partial class CreatePartitionsRequest : IRequest
             {
                 var list1 = Topics ?? new List<CreatePartitionsTopic>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new CreatePartitionsTopic();
@@ -145,7 +145,7 @@ public sealed partial class CreatePartitionsRequest : IRequest
                 {
                     var list9 = Assignments ?? new List<CreatePartitionsAssignment>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new CreatePartitionsAssignment();
@@ -242,7 +242,7 @@ public sealed partial class CreatePartitionsRequest : IRequest
                 {
                     var list17 = BrokerIds ?? new List<int>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());

@@ -37,7 +37,7 @@ public sealed partial class CreateTopicsRequest : IRequest
             {
                 var list1 = Topics ?? new List<CreatableTopic>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new CreatableTopic();
@@ -159,7 +159,7 @@ public sealed partial class CreateTopicsRequest : IRequest
                 {
                     var list9 = Assignments ?? new List<CreatableReplicaAssignment>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new CreatableReplicaAssignment();
@@ -174,7 +174,7 @@ public sealed partial class CreateTopicsRequest : IRequest
                 {
                     var list13 = Configs ?? new List<CreatableTopicConfig>(count12);
                     list13.Clear();
-                    list13.EnsureCapacity(count12);
+                    if (list13.Capacity < count12) list13.Capacity = count12;
                     for (int i14 = 0; i14 < count12 && !reader.Failed; i14++)
                     {
                         var e15 = new CreatableTopicConfig();
@@ -300,7 +300,7 @@ public sealed partial class CreateTopicsRequest : IRequest
                 {
                     var list25 = BrokerIds ?? new List<int>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());

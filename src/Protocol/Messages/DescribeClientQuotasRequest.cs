@@ -35,7 +35,7 @@ public sealed partial class DescribeClientQuotasRequest : IRequest
             {
                 var list1 = Components ?? new List<ComponentData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ComponentData();

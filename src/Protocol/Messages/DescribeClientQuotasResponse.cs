@@ -44,7 +44,7 @@ public sealed partial class DescribeClientQuotasResponse : IResponse
             {
                 var list1 = Entries ?? new List<EntryData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new EntryData();
@@ -146,7 +146,7 @@ public sealed partial class DescribeClientQuotasResponse : IResponse
                 {
                     var list9 = Entity ?? new List<EntityData>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new EntityData();
@@ -161,7 +161,7 @@ public sealed partial class DescribeClientQuotasResponse : IResponse
                 {
                     var list13 = Values ?? new List<ValueData>(count12);
                     list13.Clear();
-                    list13.EnsureCapacity(count12);
+                    if (list13.Capacity < count12) list13.Capacity = count12;
                     for (int i14 = 0; i14 < count12 && !reader.Failed; i14++)
                     {
                         var e15 = new ValueData();

@@ -36,7 +36,7 @@ public sealed partial class DescribeConfigsResponse : IResponse
             {
                 var list1 = Results ?? new List<DescribeConfigsResult>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeConfigsResult();
@@ -144,7 +144,7 @@ public sealed partial class DescribeConfigsResponse : IResponse
                 {
                     var list9 = Configs ?? new List<DescribeConfigsResourceResult>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new DescribeConfigsResourceResult();
@@ -275,7 +275,7 @@ public sealed partial class DescribeConfigsResponse : IResponse
                     {
                         var list17 = Synonyms ?? new List<DescribeConfigsSynonym>(count16);
                         list17.Clear();
-                        list17.EnsureCapacity(count16);
+                        if (list17.Capacity < count16) list17.Capacity = count16;
                         for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                         {
                             var e19 = new DescribeConfigsSynonym();

@@ -39,7 +39,7 @@ public sealed partial class DescribeGroupsResponse : IResponse
             {
                 var list1 = Groups ?? new List<DescribedGroup>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedGroup();
@@ -158,7 +158,7 @@ public sealed partial class DescribeGroupsResponse : IResponse
                 {
                     var list9 = Members ?? new List<DescribedGroupMember>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new DescribedGroupMember();

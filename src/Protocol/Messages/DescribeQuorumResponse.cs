@@ -44,7 +44,7 @@ public sealed partial class DescribeQuorumResponse : IResponse
             {
                 var list1 = Topics ?? new List<TopicData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -61,7 +61,7 @@ public sealed partial class DescribeQuorumResponse : IResponse
                 {
                     var list5 = Nodes ?? new List<Node>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new Node();
@@ -198,7 +198,7 @@ public sealed partial class DescribeQuorumResponse : IResponse
                 {
                     var list17 = Partitions ?? new List<PartitionData>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();
@@ -313,7 +313,7 @@ public sealed partial class DescribeQuorumResponse : IResponse
                 {
                     var list25 = CurrentVoters ?? new List<ReplicaState>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new ReplicaState();
@@ -328,7 +328,7 @@ public sealed partial class DescribeQuorumResponse : IResponse
                 {
                     var list29 = Observers ?? new List<ReplicaState>(count28);
                     list29.Clear();
-                    list29.EnsureCapacity(count28);
+                    if (list29.Capacity < count28) list29.Capacity = count28;
                     for (int i30 = 0; i30 < count28 && !reader.Failed; i30++)
                     {
                         var e31 = new ReplicaState();
@@ -566,7 +566,7 @@ public sealed partial class DescribeQuorumResponse : IResponse
                 {
                     var list41 = Listeners ?? new List<Listener>(count40);
                     list41.Clear();
-                    list41.EnsureCapacity(count40);
+                    if (list41.Capacity < count40) list41.Capacity = count40;
                     for (int i42 = 0; i42 < count40 && !reader.Failed; i42++)
                     {
                         var e43 = new Listener();

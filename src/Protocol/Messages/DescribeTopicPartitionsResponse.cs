@@ -38,7 +38,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
             {
                 var list1 = Topics ?? new List<DescribeTopicPartitionsResponseTopic>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribeTopicPartitionsResponseTopic();
@@ -160,7 +160,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 {
                     var list10 = Partitions ?? new List<DescribeTopicPartitionsResponsePartition>(count9);
                     list10.Clear();
-                    list10.EnsureCapacity(count9);
+                    if (list10.Capacity < count9) list10.Capacity = count9;
                     for (int i11 = 0; i11 < count9 && !reader.Failed; i11++)
                     {
                         var e12 = new DescribeTopicPartitionsResponsePartition();
@@ -281,7 +281,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 {
                     var list18 = ReplicaNodes ?? new List<int>(count17);
                     list18.Clear();
-                    list18.EnsureCapacity(count17);
+                    if (list18.Capacity < count17) list18.Capacity = count17;
                     for (int i19 = 0; i19 < count17 && !reader.Failed; i19++)
                     {
                         list18.Add(reader.ReadInt32());
@@ -294,7 +294,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 {
                     var list21 = IsrNodes ?? new List<int>(count20);
                     list21.Clear();
-                    list21.EnsureCapacity(count20);
+                    if (list21.Capacity < count20) list21.Capacity = count20;
                     for (int i22 = 0; i22 < count20 && !reader.Failed; i22++)
                     {
                         list21.Add(reader.ReadInt32());
@@ -309,7 +309,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 {
                     var list24 = EligibleLeaderReplicas ?? new List<int>(count23);
                     list24.Clear();
-                    list24.EnsureCapacity(count23);
+                    if (list24.Capacity < count23) list24.Capacity = count23;
                     for (int i25 = 0; i25 < count23 && !reader.Failed; i25++)
                     {
                         list24.Add(reader.ReadInt32());
@@ -324,7 +324,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 {
                     var list27 = LastKnownElr ?? new List<int>(count26);
                     list27.Clear();
-                    list27.EnsureCapacity(count26);
+                    if (list27.Capacity < count26) list27.Capacity = count26;
                     for (int i28 = 0; i28 < count26 && !reader.Failed; i28++)
                     {
                         list27.Add(reader.ReadInt32());
@@ -337,7 +337,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IResponse
                 {
                     var list30 = OfflineReplicas ?? new List<int>(count29);
                     list30.Clear();
-                    list30.EnsureCapacity(count29);
+                    if (list30.Capacity < count29) list30.Capacity = count29;
                     for (int i31 = 0; i31 < count29 && !reader.Failed; i31++)
                     {
                         list30.Add(reader.ReadInt32());

@@ -38,7 +38,7 @@ public sealed partial class EndQuorumEpochRequest : IRequest
             {
                 var list1 = Topics ?? new List<TopicData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicData();
@@ -55,7 +55,7 @@ public sealed partial class EndQuorumEpochRequest : IRequest
                 {
                     var list5 = LeaderEndpoints ?? new List<LeaderEndpoint>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderEndpoint();
@@ -185,7 +185,7 @@ public sealed partial class EndQuorumEpochRequest : IRequest
                 {
                     var list17 = Partitions ?? new List<PartitionData>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();
@@ -293,7 +293,7 @@ public sealed partial class EndQuorumEpochRequest : IRequest
                     {
                         var list25 = PreferredSuccessors ?? new List<int>(count24);
                         list25.Clear();
-                        list25.EnsureCapacity(count24);
+                        if (list25.Capacity < count24) list25.Capacity = count24;
                         for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                         {
                             list25.Add(reader.ReadInt32());
@@ -309,7 +309,7 @@ public sealed partial class EndQuorumEpochRequest : IRequest
                     {
                         var list28 = PreferredCandidates ?? new List<ReplicaInfo>(count27);
                         list28.Clear();
-                        list28.EnsureCapacity(count27);
+                        if (list28.Capacity < count27) list28.Capacity = count27;
                         for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                         {
                             var e30 = new ReplicaInfo();

@@ -77,7 +77,7 @@ public sealed partial class FetchRequest : IRequest
             {
                 var list1 = Topics ?? new List<FetchTopic>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new FetchTopic();
@@ -94,7 +94,7 @@ public sealed partial class FetchRequest : IRequest
                 {
                     var list5 = ForgottenTopicsData ?? new List<ForgottenTopic>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new ForgottenTopic();
@@ -418,7 +418,7 @@ public sealed partial class FetchRequest : IRequest
                 {
                     var list24 = Partitions ?? new List<FetchPartition>(count23);
                     list24.Clear();
-                    list24.EnsureCapacity(count23);
+                    if (list24.Capacity < count23) list24.Capacity = count23;
                     for (int i25 = 0; i25 < count23 && !reader.Failed; i25++)
                     {
                         var e26 = new FetchPartition();
@@ -681,7 +681,7 @@ public sealed partial class FetchRequest : IRequest
                 {
                     var list35 = Partitions ?? new List<int>(count34);
                     list35.Clear();
-                    list35.EnsureCapacity(count34);
+                    if (list35.Capacity < count34) list35.Capacity = count34;
                     for (int i36 = 0; i36 < count34 && !reader.Failed; i36++)
                     {
                         list35.Add(reader.ReadInt32());

@@ -41,7 +41,7 @@ public sealed partial class FetchSnapshotRequest : IRequest
             {
                 var list1 = Topics ?? new List<TopicSnapshot>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicSnapshot();
@@ -164,7 +164,7 @@ public sealed partial class FetchSnapshotRequest : IRequest
                 {
                     var list12 = Partitions ?? new List<PartitionSnapshot>(count11);
                     list12.Clear();
-                    list12.EnsureCapacity(count11);
+                    if (list12.Capacity < count11) list12.Capacity = count11;
                     for (int i13 = 0; i13 < count11 && !reader.Failed; i13++)
                     {
                         var e14 = new PartitionSnapshot();

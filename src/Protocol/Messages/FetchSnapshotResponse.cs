@@ -41,7 +41,7 @@ public sealed partial class FetchSnapshotResponse : IResponse
             {
                 var list1 = Topics ?? new List<TopicSnapshot>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicSnapshot();
@@ -71,7 +71,7 @@ public sealed partial class FetchSnapshotResponse : IResponse
                                 {
                                     var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
                                     list5.Clear();
-                                    list5.EnsureCapacity(count4);
+                                    if (list5.Capacity < count4) list5.Capacity = count4;
                                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                     {
                                         var e7 = new NodeEndpoint();
@@ -217,7 +217,7 @@ public sealed partial class FetchSnapshotResponse : IResponse
                 {
                     var list22 = Partitions ?? new List<PartitionSnapshot>(count21);
                     list22.Clear();
-                    list22.EnsureCapacity(count21);
+                    if (list22.Capacity < count21) list22.Capacity = count21;
                     for (int i23 = 0; i23 < count21 && !reader.Failed; i23++)
                     {
                         var e24 = new PartitionSnapshot();

@@ -53,7 +53,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IResponse
             {
                 var list1 = AcceptedCompressionTypes ?? new List<sbyte>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadInt8());
@@ -69,7 +69,7 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IResponse
             {
                 var list4 = RequestedMetrics ?? new List<string>(count3);
                 list4.Clear();
-                list4.EnsureCapacity(count3);
+                if (list4.Capacity < count3) list4.Capacity = count3;
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     list4.Add(reader.ReadString(true, false)!);

@@ -36,7 +36,7 @@ public sealed partial class InitializeShareGroupStateRequest : IRequest
             {
                 var list1 = Topics ?? new List<InitializeStateData>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new InitializeStateData();
@@ -132,7 +132,7 @@ public sealed partial class InitializeShareGroupStateRequest : IRequest
                 {
                     var list9 = Partitions ?? new List<PartitionData>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new PartitionData();

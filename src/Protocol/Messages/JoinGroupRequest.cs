@@ -59,7 +59,7 @@ public sealed partial class JoinGroupRequest : IRequest
             {
                 var list1 = Protocols ?? new List<JoinGroupRequestProtocol>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new JoinGroupRequestProtocol();

@@ -63,7 +63,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     var list1 = UngroupedPartitionStates ?? new List<LeaderAndIsrPartitionState>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new LeaderAndIsrPartitionState();
@@ -81,7 +81,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     var list5 = TopicStates ?? new List<LeaderAndIsrTopicState>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderAndIsrTopicState();
@@ -97,7 +97,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
             {
                 var list9 = LiveLeaders ?? new List<LeaderAndIsrLiveLeader>(count8);
                 list9.Clear();
-                list9.EnsureCapacity(count8);
+                if (list9.Capacity < count8) list9.Capacity = count8;
                 for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                 {
                     var e11 = new LeaderAndIsrLiveLeader();
@@ -317,7 +317,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     var list25 = Isr ?? new List<int>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());
@@ -331,7 +331,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     var list28 = Replicas ?? new List<int>(count27);
                     list28.Clear();
-                    list28.EnsureCapacity(count27);
+                    if (list28.Capacity < count27) list28.Capacity = count27;
                     for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                     {
                         list28.Add(reader.ReadInt32());
@@ -346,7 +346,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                     {
                         var list31 = AddingReplicas ?? new List<int>(count30);
                         list31.Clear();
-                        list31.EnsureCapacity(count30);
+                        if (list31.Capacity < count30) list31.Capacity = count30;
                         for (int i32 = 0; i32 < count30 && !reader.Failed; i32++)
                         {
                             list31.Add(reader.ReadInt32());
@@ -362,7 +362,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                     {
                         var list34 = RemovingReplicas ?? new List<int>(count33);
                         list34.Clear();
-                        list34.EnsureCapacity(count33);
+                        if (list34.Capacity < count33) list34.Capacity = count33;
                         for (int i35 = 0; i35 < count33 && !reader.Failed; i35++)
                         {
                             list34.Add(reader.ReadInt32());
@@ -579,7 +579,7 @@ public sealed partial class LeaderAndIsrRequest : IRequest
                 {
                     var list53 = PartitionStates ?? new List<LeaderAndIsrPartitionState>(count52);
                     list53.Clear();
-                    list53.EnsureCapacity(count52);
+                    if (list53.Capacity < count52) list53.Capacity = count52;
                     for (int i54 = 0; i54 < count52 && !reader.Failed; i54++)
                     {
                         var e55 = new LeaderAndIsrPartitionState();

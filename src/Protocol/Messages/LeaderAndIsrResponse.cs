@@ -40,7 +40,7 @@ public sealed partial class LeaderAndIsrResponse : IResponse
                 {
                     var list1 = PartitionErrors ?? new List<LeaderAndIsrPartitionError>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new LeaderAndIsrPartitionError();
@@ -58,7 +58,7 @@ public sealed partial class LeaderAndIsrResponse : IResponse
                 {
                     var list5 = Topics ?? new List<LeaderAndIsrTopicError>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new LeaderAndIsrTopicError();
@@ -274,7 +274,7 @@ public sealed partial class LeaderAndIsrResponse : IResponse
                 {
                     var list17 = PartitionErrors ?? new List<LeaderAndIsrPartitionError>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new LeaderAndIsrPartitionError();

@@ -39,7 +39,7 @@ public sealed partial class LeaderChangeMessage : IMessage
             {
                 var list1 = Voters ?? new List<Voter>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Voter();
@@ -54,7 +54,7 @@ public sealed partial class LeaderChangeMessage : IMessage
             {
                 var list5 = GrantingVoters ?? new List<Voter>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new Voter();

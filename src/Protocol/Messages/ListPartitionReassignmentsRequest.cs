@@ -38,7 +38,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IRequest
             {
                 var list1 = Topics ?? new List<ListPartitionReassignmentsTopics>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ListPartitionReassignmentsTopics();
@@ -134,7 +134,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IRequest
                 {
                     var list9 = PartitionIndexes ?? new List<int>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         list9.Add(reader.ReadInt32());

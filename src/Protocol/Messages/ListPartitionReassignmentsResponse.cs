@@ -42,7 +42,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
             {
                 var list1 = Topics ?? new List<OngoingTopicReassignment>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new OngoingTopicReassignment();
@@ -142,7 +142,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
                 {
                     var list9 = Partitions ?? new List<OngoingPartitionReassignment>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new OngoingPartitionReassignment();
@@ -241,7 +241,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
                 {
                     var list17 = Replicas ?? new List<int>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());
@@ -254,7 +254,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
                 {
                     var list20 = AddingReplicas ?? new List<int>(count19);
                     list20.Clear();
-                    list20.EnsureCapacity(count19);
+                    if (list20.Capacity < count19) list20.Capacity = count19;
                     for (int i21 = 0; i21 < count19 && !reader.Failed; i21++)
                     {
                         list20.Add(reader.ReadInt32());
@@ -267,7 +267,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IResponse
                 {
                     var list23 = RemovingReplicas ?? new List<int>(count22);
                     list23.Clear();
-                    list23.EnsureCapacity(count22);
+                    if (list23.Capacity < count22) list23.Capacity = count22;
                     for (int i24 = 0; i24 < count22 && !reader.Failed; i24++)
                     {
                         list23.Add(reader.ReadInt32());

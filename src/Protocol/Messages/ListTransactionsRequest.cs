@@ -37,7 +37,7 @@ public sealed partial class ListTransactionsRequest : IRequest
             {
                 var list1 = StateFilters ?? new List<string>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -50,7 +50,7 @@ public sealed partial class ListTransactionsRequest : IRequest
             {
                 var list4 = ProducerIdFilters ?? new List<long>(count3);
                 list4.Clear();
-                list4.EnsureCapacity(count3);
+                if (list4.Capacity < count3) list4.Capacity = count3;
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     list4.Add(reader.ReadInt64());

@@ -41,7 +41,7 @@ public sealed partial class ListTransactionsResponse : IResponse
             {
                 var list1 = UnknownStateFilters ?? new List<string>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     list1.Add(reader.ReadString(true, false)!);
@@ -54,7 +54,7 @@ public sealed partial class ListTransactionsResponse : IResponse
             {
                 var list4 = TransactionStates ?? new List<TransactionStateData>(count3);
                 list4.Clear();
-                list4.EnsureCapacity(count3);
+                if (list4.Capacity < count3) list4.Capacity = count3;
                 for (int i5 = 0; i5 < count3 && !reader.Failed; i5++)
                 {
                     var e6 = new TransactionStateData();

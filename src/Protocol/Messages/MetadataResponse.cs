@@ -47,7 +47,7 @@ public sealed partial class MetadataResponse : IResponse
             {
                 var list1 = Brokers ?? new List<MetadataResponseBroker>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new MetadataResponseBroker();
@@ -70,7 +70,7 @@ public sealed partial class MetadataResponse : IResponse
             {
                 var list5 = Topics ?? new List<MetadataResponseTopic>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new MetadataResponseTopic();
@@ -327,7 +327,7 @@ public sealed partial class MetadataResponse : IResponse
                 {
                     var list17 = Partitions ?? new List<MetadataResponsePartition>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new MetadataResponsePartition();
@@ -473,7 +473,7 @@ public sealed partial class MetadataResponse : IResponse
                 {
                     var list25 = ReplicaNodes ?? new List<int>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());
@@ -486,7 +486,7 @@ public sealed partial class MetadataResponse : IResponse
                 {
                     var list28 = IsrNodes ?? new List<int>(count27);
                     list28.Clear();
-                    list28.EnsureCapacity(count27);
+                    if (list28.Capacity < count27) list28.Capacity = count27;
                     for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                     {
                         list28.Add(reader.ReadInt32());
@@ -501,7 +501,7 @@ public sealed partial class MetadataResponse : IResponse
                     {
                         var list31 = OfflineReplicas ?? new List<int>(count30);
                         list31.Clear();
-                        list31.EnsureCapacity(count30);
+                        if (list31.Capacity < count30) list31.Capacity = count30;
                         for (int i32 = 0; i32 < count30 && !reader.Failed; i32++)
                         {
                             list31.Add(reader.ReadInt32());

@@ -47,7 +47,7 @@ public sealed partial class OffsetFetchRequest : IRequest
                 {
                     var list1 = Topics ?? new List<OffsetFetchRequestTopic>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new OffsetFetchRequestTopic();
@@ -65,7 +65,7 @@ public sealed partial class OffsetFetchRequest : IRequest
                 {
                     var list5 = Groups ?? new List<OffsetFetchRequestGroup>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new OffsetFetchRequestGroup();
@@ -227,7 +227,7 @@ public sealed partial class OffsetFetchRequest : IRequest
                 {
                     var list17 = PartitionIndexes ?? new List<int>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());
@@ -334,7 +334,7 @@ public sealed partial class OffsetFetchRequest : IRequest
                 {
                     var list24 = Topics ?? new List<OffsetFetchRequestTopics>(count23);
                     list24.Clear();
-                    list24.EnsureCapacity(count23);
+                    if (list24.Capacity < count23) list24.Capacity = count23;
                     for (int i25 = 0; i25 < count23 && !reader.Failed; i25++)
                     {
                         var e26 = new OffsetFetchRequestTopics();
@@ -445,7 +445,7 @@ public sealed partial class OffsetFetchRequest : IRequest
                 {
                     var list32 = PartitionIndexes ?? new List<int>(count31);
                     list32.Clear();
-                    list32.EnsureCapacity(count31);
+                    if (list32.Capacity < count31) list32.Capacity = count31;
                     for (int i33 = 0; i33 < count31 && !reader.Failed; i33++)
                     {
                         list32.Add(reader.ReadInt32());

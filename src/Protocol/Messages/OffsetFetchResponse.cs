@@ -45,7 +45,7 @@ public sealed partial class OffsetFetchResponse : IResponse
                 {
                     var list1 = Topics ?? new List<OffsetFetchResponseTopic>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new OffsetFetchResponseTopic();
@@ -67,7 +67,7 @@ public sealed partial class OffsetFetchResponse : IResponse
                 {
                     var list5 = Groups ?? new List<OffsetFetchResponseGroup>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new OffsetFetchResponseGroup();
@@ -221,7 +221,7 @@ public sealed partial class OffsetFetchResponse : IResponse
                 {
                     var list17 = Partitions ?? new List<OffsetFetchResponsePartition>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new OffsetFetchResponsePartition();
@@ -407,7 +407,7 @@ public sealed partial class OffsetFetchResponse : IResponse
                 {
                     var list25 = Topics ?? new List<OffsetFetchResponseTopics>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new OffsetFetchResponseTopics();
@@ -505,7 +505,7 @@ public sealed partial class OffsetFetchResponse : IResponse
                 {
                     var list33 = Partitions ?? new List<OffsetFetchResponsePartitions>(count32);
                     list33.Clear();
-                    list33.EnsureCapacity(count32);
+                    if (list33.Capacity < count32) list33.Capacity = count32;
                     for (int i34 = 0; i34 < count32 && !reader.Failed; i34++)
                     {
                         var e35 = new OffsetFetchResponsePartitions();

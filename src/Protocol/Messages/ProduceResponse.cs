@@ -37,7 +37,7 @@ public sealed partial class ProduceResponse : IResponse
             {
                 var list1 = Responses ?? new List<TopicProduceResponse>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicProduceResponse();
@@ -72,7 +72,7 @@ public sealed partial class ProduceResponse : IResponse
                                 {
                                     var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
                                     list5.Clear();
-                                    list5.EnsureCapacity(count4);
+                                    if (list5.Capacity < count4) list5.Capacity = count4;
                                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                                     {
                                         var e7 = new NodeEndpoint();
@@ -224,7 +224,7 @@ public sealed partial class ProduceResponse : IResponse
                 {
                     var list22 = PartitionResponses ?? new List<PartitionProduceResponse>(count21);
                     list22.Clear();
-                    list22.EnsureCapacity(count21);
+                    if (list22.Capacity < count21) list22.Capacity = count21;
                     for (int i23 = 0; i23 < count21 && !reader.Failed; i23++)
                     {
                         var e24 = new PartitionProduceResponse();
@@ -346,7 +346,7 @@ public sealed partial class ProduceResponse : IResponse
                     {
                         var list30 = RecordErrors ?? new List<BatchIndexAndErrorMessage>(count29);
                         list30.Clear();
-                        list30.EnsureCapacity(count29);
+                        if (list30.Capacity < count29) list30.Capacity = count29;
                         for (int i31 = 0; i31 < count29 && !reader.Failed; i31++)
                         {
                             var e32 = new BatchIndexAndErrorMessage();

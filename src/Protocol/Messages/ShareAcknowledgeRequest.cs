@@ -42,7 +42,7 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
             {
                 var list1 = Topics ?? new List<AcknowledgeTopic>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new AcknowledgeTopic();
@@ -142,7 +142,7 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
                 {
                     var list9 = Partitions ?? new List<AcknowledgePartition>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new AcknowledgePartition();
@@ -237,7 +237,7 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
                 {
                     var list17 = AcknowledgementBatches ?? new List<AcknowledgementBatch>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new AcknowledgementBatch();
@@ -335,7 +335,7 @@ public sealed partial class ShareAcknowledgeRequest : IRequest
                 {
                     var list25 = AcknowledgeTypes ?? new List<sbyte>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt8());

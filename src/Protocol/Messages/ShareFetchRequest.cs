@@ -53,7 +53,7 @@ public sealed partial class ShareFetchRequest : IRequest
             {
                 var list1 = Topics ?? new List<FetchTopic>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new FetchTopic();
@@ -68,7 +68,7 @@ public sealed partial class ShareFetchRequest : IRequest
             {
                 var list5 = ForgottenTopicsData ?? new List<ForgottenTopic>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new ForgottenTopic();
@@ -198,7 +198,7 @@ public sealed partial class ShareFetchRequest : IRequest
                 {
                     var list17 = Partitions ?? new List<FetchPartition>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new FetchPartition();
@@ -296,7 +296,7 @@ public sealed partial class ShareFetchRequest : IRequest
                 {
                     var list25 = AcknowledgementBatches ?? new List<AcknowledgementBatch>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new AcknowledgementBatch();
@@ -396,7 +396,7 @@ public sealed partial class ShareFetchRequest : IRequest
                 {
                     var list33 = AcknowledgeTypes ?? new List<sbyte>(count32);
                     list33.Clear();
-                    list33.EnsureCapacity(count32);
+                    if (list33.Capacity < count32) list33.Capacity = count32;
                     for (int i34 = 0; i34 < count32 && !reader.Failed; i34++)
                     {
                         list33.Add(reader.ReadInt8());
@@ -488,7 +488,7 @@ public sealed partial class ShareFetchRequest : IRequest
                 {
                     var list40 = Partitions ?? new List<int>(count39);
                     list40.Clear();
-                    list40.EnsureCapacity(count39);
+                    if (list40.Capacity < count39) list40.Capacity = count39;
                     for (int i41 = 0; i41 < count39 && !reader.Failed; i41++)
                     {
                         list40.Add(reader.ReadInt32());

@@ -44,7 +44,7 @@ public sealed partial class ShareFetchResponse : IResponse
             {
                 var list1 = Responses ?? new List<ShareFetchableTopicResponse>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new ShareFetchableTopicResponse();
@@ -59,7 +59,7 @@ public sealed partial class ShareFetchResponse : IResponse
             {
                 var list5 = NodeEndpoints ?? new List<NodeEndpoint>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new NodeEndpoint();
@@ -183,7 +183,7 @@ public sealed partial class ShareFetchResponse : IResponse
                 {
                     var list17 = Partitions ?? new List<PartitionData>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new PartitionData();
@@ -300,7 +300,7 @@ public sealed partial class ShareFetchResponse : IResponse
                 {
                     var list26 = AcquiredRecords ?? new List<AcquiredRecords>(count25);
                     list26.Clear();
-                    list26.EnsureCapacity(count25);
+                    if (list26.Capacity < count25) list26.Capacity = count25;
                     for (int i27 = 0; i27 < count25 && !reader.Failed; i27++)
                     {
                         var e28 = new AcquiredRecords();

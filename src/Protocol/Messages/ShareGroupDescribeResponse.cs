@@ -36,7 +36,7 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
             {
                 var list1 = Groups ?? new List<DescribedGroup>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new DescribedGroup();
@@ -152,7 +152,7 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
                 {
                     var list9 = Members ?? new List<Member>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new Member();
@@ -276,7 +276,7 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
                 {
                     var list17 = SubscribedTopicNames ?? new List<string>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadString(true, false)!);
@@ -381,7 +381,7 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
                 {
                     var list25 = TopicPartitions ?? new List<TopicPartitions>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         var e27 = new TopicPartitions();
@@ -484,7 +484,7 @@ public sealed partial class ShareGroupDescribeResponse : IResponse
                 {
                     var list33 = Partitions ?? new List<int>(count32);
                     list33.Clear();
-                    list33.EnsureCapacity(count32);
+                    if (list33.Capacity < count32) list33.Capacity = count32;
                     for (int i34 = 0; i34 < count32 && !reader.Failed; i34++)
                     {
                         list33.Add(reader.ReadInt32());

@@ -33,7 +33,7 @@ public sealed partial class ShareGroupStatePartitionMetadataValue : IMessage
             {
                 var list1 = InitializedTopics ?? new List<TopicPartitionsInfo>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new TopicPartitionsInfo();
@@ -48,7 +48,7 @@ public sealed partial class ShareGroupStatePartitionMetadataValue : IMessage
             {
                 var list5 = DeletingTopics ?? new List<TopicInfo>(count4);
                 list5.Clear();
-                list5.EnsureCapacity(count4);
+                if (list5.Capacity < count4) list5.Capacity = count4;
                 for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                 {
                     var e7 = new TopicInfo();
@@ -169,7 +169,7 @@ public sealed partial class ShareGroupStatePartitionMetadataValue : IMessage
                 {
                     var list17 = Partitions ?? new List<int>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         list17.Add(reader.ReadInt32());

@@ -63,7 +63,7 @@ public sealed partial class StopReplicaRequest : IRequest
                 {
                     var list1 = UngroupedPartitions ?? new List<StopReplicaPartitionV0>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new StopReplicaPartitionV0();
@@ -81,7 +81,7 @@ public sealed partial class StopReplicaRequest : IRequest
                 {
                     var list5 = Topics ?? new List<StopReplicaTopicV1>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new StopReplicaTopicV1();
@@ -99,7 +99,7 @@ public sealed partial class StopReplicaRequest : IRequest
                 {
                     var list9 = TopicStates ?? new List<StopReplicaTopicState>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new StopReplicaTopicState();
@@ -332,7 +332,7 @@ public sealed partial class StopReplicaRequest : IRequest
                 {
                     var list25 = PartitionIndexes ?? new List<int>(count24);
                     list25.Clear();
-                    list25.EnsureCapacity(count24);
+                    if (list25.Capacity < count24) list25.Capacity = count24;
                     for (int i26 = 0; i26 < count24 && !reader.Failed; i26++)
                     {
                         list25.Add(reader.ReadInt32());
@@ -425,7 +425,7 @@ public sealed partial class StopReplicaRequest : IRequest
                 {
                     var list32 = PartitionStates ?? new List<StopReplicaPartitionState>(count31);
                     list32.Clear();
-                    list32.EnsureCapacity(count31);
+                    if (list32.Capacity < count31) list32.Capacity = count31;
                     for (int i33 = 0; i33 < count31 && !reader.Failed; i33++)
                     {
                         var e34 = new StopReplicaPartitionState();

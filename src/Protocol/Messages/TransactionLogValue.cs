@@ -55,7 +55,7 @@ public sealed partial class TransactionLogValue : IMessage
             {
                 var list1 = TransactionPartitions ?? new List<PartitionsSchema>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new PartitionsSchema();
@@ -247,7 +247,7 @@ public sealed partial class TransactionLogValue : IMessage
                 {
                     var list18 = PartitionIds ?? new List<int>(count17);
                     list18.Clear();
-                    list18.EnsureCapacity(count17);
+                    if (list18.Capacity < count17) list18.Capacity = count17;
                     for (int i19 = 0; i19 < count17 && !reader.Failed; i19++)
                     {
                         list18.Add(reader.ReadInt32());

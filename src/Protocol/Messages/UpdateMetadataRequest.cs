@@ -59,7 +59,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     var list1 = UngroupedPartitionStates ?? new List<UpdateMetadataPartitionState>(count0);
                     list1.Clear();
-                    list1.EnsureCapacity(count0);
+                    if (list1.Capacity < count0) list1.Capacity = count0;
                     for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                     {
                         var e3 = new UpdateMetadataPartitionState();
@@ -77,7 +77,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     var list5 = TopicStates ?? new List<UpdateMetadataTopicState>(count4);
                     list5.Clear();
-                    list5.EnsureCapacity(count4);
+                    if (list5.Capacity < count4) list5.Capacity = count4;
                     for (int i6 = 0; i6 < count4 && !reader.Failed; i6++)
                     {
                         var e7 = new UpdateMetadataTopicState();
@@ -93,7 +93,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
             {
                 var list9 = LiveBrokers ?? new List<UpdateMetadataBroker>(count8);
                 list9.Clear();
-                list9.EnsureCapacity(count8);
+                if (list9.Capacity < count8) list9.Capacity = count8;
                 for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                 {
                     var e11 = new UpdateMetadataBroker();
@@ -328,7 +328,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     var list28 = Isr ?? new List<int>(count27);
                     list28.Clear();
-                    list28.EnsureCapacity(count27);
+                    if (list28.Capacity < count27) list28.Capacity = count27;
                     for (int i29 = 0; i29 < count27 && !reader.Failed; i29++)
                     {
                         list28.Add(reader.ReadInt32());
@@ -342,7 +342,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     var list31 = Replicas ?? new List<int>(count30);
                     list31.Clear();
-                    list31.EnsureCapacity(count30);
+                    if (list31.Capacity < count30) list31.Capacity = count30;
                     for (int i32 = 0; i32 < count30 && !reader.Failed; i32++)
                     {
                         list31.Add(reader.ReadInt32());
@@ -357,7 +357,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                     {
                         var list34 = OfflineReplicas ?? new List<int>(count33);
                         list34.Clear();
-                        list34.EnsureCapacity(count33);
+                        if (list34.Capacity < count33) list34.Capacity = count33;
                         for (int i35 = 0; i35 < count33 && !reader.Failed; i35++)
                         {
                             list34.Add(reader.ReadInt32());
@@ -521,7 +521,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                 {
                     var list49 = PartitionStates ?? new List<UpdateMetadataPartitionState>(count48);
                     list49.Clear();
-                    list49.EnsureCapacity(count48);
+                    if (list49.Capacity < count48) list49.Capacity = count48;
                     for (int i50 = 0; i50 < count48 && !reader.Failed; i50++)
                     {
                         var e51 = new UpdateMetadataPartitionState();
@@ -643,7 +643,7 @@ public sealed partial class UpdateMetadataRequest : IRequest
                     {
                         var list57 = Endpoints ?? new List<UpdateMetadataEndpoint>(count56);
                         list57.Clear();
-                        list57.EnsureCapacity(count56);
+                        if (list57.Capacity < count56) list57.Capacity = count56;
                         for (int i58 = 0; i58 < count56 && !reader.Failed; i58++)
                         {
                             var e59 = new UpdateMetadataEndpoint();

@@ -34,7 +34,7 @@ public sealed partial class VotersRecord : IMessage
             {
                 var list1 = Voters ?? new List<Voter>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new Voter();
@@ -135,7 +135,7 @@ public sealed partial class VotersRecord : IMessage
                 {
                     var list9 = Endpoints ?? new List<Endpoint>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new Endpoint();

@@ -33,7 +33,7 @@ public sealed partial class WriteTxnMarkersResponse : IResponse
             {
                 var list1 = Markers ?? new List<WritableTxnMarkerResult>(count0);
                 list1.Clear();
-                list1.EnsureCapacity(count0);
+                if (list1.Capacity < count0) list1.Capacity = count0;
                 for (int i2 = 0; i2 < count0 && !reader.Failed; i2++)
                 {
                     var e3 = new WritableTxnMarkerResult();
@@ -130,7 +130,7 @@ public sealed partial class WriteTxnMarkersResponse : IResponse
                 {
                     var list9 = Topics ?? new List<WritableTxnMarkerTopicResult>(count8);
                     list9.Clear();
-                    list9.EnsureCapacity(count8);
+                    if (list9.Capacity < count8) list9.Capacity = count8;
                     for (int i10 = 0; i10 < count8 && !reader.Failed; i10++)
                     {
                         var e11 = new WritableTxnMarkerTopicResult();
@@ -228,7 +228,7 @@ public sealed partial class WriteTxnMarkersResponse : IResponse
                 {
                     var list17 = Partitions ?? new List<WritableTxnMarkerPartitionResult>(count16);
                     list17.Clear();
-                    list17.EnsureCapacity(count16);
+                    if (list17.Capacity < count16) list17.Capacity = count16;
                     for (int i18 = 0; i18 < count16 && !reader.Failed; i18++)
                     {
                         var e19 = new WritableTxnMarkerPartitionResult();
