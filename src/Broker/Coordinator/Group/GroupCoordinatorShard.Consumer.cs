@@ -89,13 +89,19 @@ public sealed partial class GroupCoordinatorShard
             isNew = false;
         }
 
-        // 2. Subscription.
+        // 2. Subscription. Names are kept sorted: clients send them in any order (librdkafka reverses them).
+        IReadOnlyList<string>? requestedNames = null;
+        if (p.SubscribedTopicNames is not null)
+        {
+            var sorted = new SortedSet<string>(p.SubscribedTopicNames, StringComparer.Ordinal);
+            requestedNames = sorted.ToArray();
+        }
         var subscription = new ConsumerMemberSubscription(
             p.InstanceId ?? current.InstanceId,
             p.RackId ?? current.RackId,
             p.ClientId,
             p.ClientHost,
-            p.SubscribedTopicNames ?? current.SubscribedTopicNames,
+            requestedNames ?? current.SubscribedTopicNames,
             p.SubscribedTopicRegex is null ? current.SubscribedTopicRegex : (p.SubscribedTopicRegex.Length == 0 ? null : p.SubscribedTopicRegex),
             p.RebalanceTimeoutMs != -1 ? p.RebalanceTimeoutMs : current.RebalanceTimeoutMs,
             p.ServerAssignor ?? current.ServerAssignor);
