@@ -199,6 +199,10 @@ public static class RecordBatchValidator
             }
 
             long baseTimestamp = header.BaseTimestamp;
+
+            // Kafka checks CreateTime timestamps only; LogAppendTime batches get the broker's clock.
+            bool checkTimestamps = header.TimestampType == TimestampType.CreateTime && !header.IsControl
+                && (options.MinTimestamp != long.MinValue || options.MaxTimestamp != long.MaxValue);
             long maxTimestamp = -1;
             int firstOffsetDelta = -1;
             int previousOffsetDelta = -1;
@@ -231,6 +235,13 @@ public static class RecordBatchValidator
                 }
 
                 long timestamp = baseTimestamp + record.TimestampDelta;
+                if (checkTimestamps && (timestamp < options.MinTimestamp || timestamp > options.MaxTimestamp))
+                {
+                    recordIndex = index;
+                    message = "Record timestamp is out of the range allowed by message.timestamp.before/after.max.ms.";
+                    return ErrorCode.InvalidTimestamp;
+                }
+
                 if (timestamp > maxTimestamp)
                 {
                     maxTimestamp = timestamp;

@@ -67,9 +67,30 @@ public readonly record struct RecordValidationOptions
     /// <summary>Compacted topics reject records without a key (CORRUPT_MESSAGE, as Kafka).</summary>
     public bool RequireKeys { get; init; }
 
-    /// <summary>Options for a client produce request at <paramref name="apiVersion"/>.</summary>
-    public static RecordValidationOptions ForProduce(short apiVersion, int maxMessageBytes, bool compactedTopic) => new()
+    /// <summary>
+    /// CreateTime records with a timestamp below this are INVALID_TIMESTAMP
+    /// (now - message.timestamp.before.max.ms, KIP-937). long.MinValue disables the check.
+    /// </summary>
+    public long MinTimestamp { get; init; } = long.MinValue;
+
+    /// <summary>CreateTime records above this are INVALID_TIMESTAMP (now + message.timestamp.after.max.ms).</summary>
+    public long MaxTimestamp { get; init; } = long.MaxValue;
+
+    /// <summary>
+    /// Options for a client produce request at <paramref name="apiVersion"/>. Timestamp bounds
+    /// are applied when <paramref name="nowMs"/> is given, from the topic's
+    /// message.timestamp.before.max.ms and message.timestamp.after.max.ms.
+    /// </summary>
+    public static RecordValidationOptions ForProduce(
+        short apiVersion,
+        int maxMessageBytes,
+        bool compactedTopic,
+        long? nowMs = null,
+        long timestampBeforeMaxMs = long.MaxValue,
+        long timestampAfterMaxMs = long.MaxValue) => new()
     {
+        MinTimestamp = nowMs is long now && timestampBeforeMaxMs < long.MaxValue ? now - timestampBeforeMaxMs : long.MinValue,
+        MaxTimestamp = nowMs is long now2 && timestampAfterMaxMs < long.MaxValue ? now2 + timestampAfterMaxMs : long.MaxValue,
         RequireMagicV2 = apiVersion >= 3,
         RequireSingleBatch = apiVersion >= 3,
         AllowZstd = apiVersion >= 7,

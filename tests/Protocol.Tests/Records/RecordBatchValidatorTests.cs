@@ -221,3 +221,40 @@ public class RecordBatchValidatorTests
         Assert.Equal(ErrorCode.CorruptMessage, Validate(batch, new RecordValidationOptions { MaxDecompressedBytes = 50_000 }));
     }
 }
+
+public class RecordBatchValidatorTimestampAndAccessTests
+{
+    [Fact]
+    public void CreateTimeOutsideTheTopicsWindowIsInvalidTimestamp()
+    {
+        // Records are at BaseTimestamp .. BaseTimestamp + 2.
+        byte[] batch = RecordTestData.BuildBatch(recordCount: 3);
+        long now = RecordTestData.BaseTimestamp + 1000;
+        var tooOld = RecordValidationOptions.ForProduce(9, int.MaxValue, false, now, timestampBeforeMaxMs: 999, timestampAfterMaxMs: 0);
+        Assert.Equal(ErrorCode.InvalidTimestamp, RecordBatchValidator.Validate(batch, tooOld, null, out RecordValidationFailure failure));
+        Assert.Equal(0, failure.RecordIndex);
+        var inWindow = RecordValidationOptions.ForProduce(9, int.MaxValue, false, now, timestampBeforeMaxMs: 1000, timestampAfterMaxMs: 0);
+        Assert.Equal(ErrorCode.None, RecordBatchValidator.Validate(batch, inWindow, null, out _));
+        var future = RecordValidationOptions.ForProduce(9, int.MaxValue, false, RecordTestData.BaseTimestamp, timestampAfterMaxMs: 1);
+        Assert.Equal(ErrorCode.InvalidTimestamp, RecordBatchValidator.Validate(batch, future, null, out failure));
+        Assert.Equal(2, failure.RecordIndex);
+    }
+
+    [Theory]
+    [InlineData(CompressionType.None)]
+    [InlineData(CompressionType.Lz4)]
+    public void TryGetRecordsGivesTheUncompressedSection(CompressionType compression)
+    {
+        byte[] batch = RecordTestData.BuildBatch(compression, recordCount: 4);
+        using var scratch = new PooledBufferWriter();
+        Assert.Equal(ErrorCode.None, RecordBatchRecords.TryGetRecords(batch, scratch, 1 << 20, out ReadOnlySpan<byte> records));
+        var enumerator = new RecordEnumerator(records);
+        while (enumerator.MoveNext())
+        {
+        }
+
+        Assert.Equal(4, enumerator.Count);
+        Assert.False(enumerator.Failed);
+        Assert.Equal(ErrorCode.CorruptMessage, RecordBatchRecords.TryGetRecords(batch.AsSpan(0, batch.Length - 1), scratch, 1 << 20, out _));
+    }
+}
