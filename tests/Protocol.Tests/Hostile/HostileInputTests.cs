@@ -173,13 +173,8 @@ public sealed class HostileInputTests
                     while (RequestFraming.TryReadFrame(ref buffer, 1024, out ReadOnlySequence<byte> frame))
                     {
                         ReadOnlyMemory<byte> memory = RequestFraming.ToContiguous(frame, ArrayPool<byte>.Shared, out _);
-                        var reader = new KafkaReader(memory);
-                        var parsed = new RequestHeader();
-                        if (!RequestHeaderCodec.TryRead(ref reader, parsed, out _)) continue;
-                        ApiInfo? api = ApiMessages.Get(parsed.RequestApiKey);
-                        if (api is null || !api.IsSupported(parsed.RequestApiVersion)) continue;
-                        IRequest request = api.CreateRequest();
-                        request.Read(ref reader, parsed.RequestApiVersion);
+                        RequestParseStatus status = RequestParser.Parse(memory, new RequestHeader(), out _, out IRequest? request);
+                        Assert.Equal(status == RequestParseStatus.Ok, request is not null);
                     }
                 }
                 catch (InvalidFrameException)
