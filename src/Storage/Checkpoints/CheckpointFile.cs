@@ -42,7 +42,10 @@ internal static class CheckpointFile
         FsyncDirectory(Path.GetDirectoryName(path));
     }
 
-    /// <summary>Best effort: makes a rename durable (Kafka Utils.flushDir). Not every platform allows opening a directory.</summary>
+    /// <summary>
+    /// Best effort: makes a rename durable by fsyncing the directory (Kafka Utils.flushDir).
+    /// .NET cannot open a directory as a file, so on Unix this calls open/fsync/close in libc.
+    /// </summary>
     public static void FsyncDirectory(string? directory)
     {
         if (directory is null || OperatingSystem.IsWindows())
@@ -52,15 +55,31 @@ internal static class CheckpointFile
 
         try
         {
-            using var stream = new FileStream(directory, FileMode.Open, FileAccess.Read);
-            stream.Flush(flushToDisk: true);
+            int fd = NativeMethods.Open(directory, 0 /* O_RDONLY */);
+            if (fd >= 0)
+            {
+                NativeMethods.Fsync(fd);
+                NativeMethods.Close(fd);
+            }
         }
-        catch (IOException)
+        catch (DllNotFoundException)
         {
         }
-        catch (UnauthorizedAccessException)
+        catch (EntryPointNotFoundException)
         {
         }
+    }
+
+    private static class NativeMethods
+    {
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static extern int Open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static extern int Fsync(int fd);
+
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static extern int Close(int fd);
     }
 
     /// <summary>

@@ -212,7 +212,7 @@ internal abstract class IndexFile : IDisposable
     {
         if (_handle is null)
         {
-            WritePending();
+            Persist(); // rewrites the whole file: an older, longer file must not leave stale entries behind
             return;
         }
 
