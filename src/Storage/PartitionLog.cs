@@ -297,6 +297,11 @@ public sealed partial class PartitionLog : IDisposable
             }
 
             long start = first.Position;
+            if (end <= start)
+            {
+                break; // maxOffsetExclusive falls inside the first batch: Kafka returns nothing either
+            }
+
             if (end - start > maxBytes)
             {
                 end = segment.LastBatchBoundaryAtOrBefore(start, start + Math.Max(maxBytes, 0));
