@@ -25,7 +25,14 @@ internal readonly struct BatchInfo
         IsTransactional = view.IsTransactional;
         IsControl = view.IsControl;
         RecordCount = view.RecordCount;
+        Attributes = view.Attributes;
     }
+
+    public short Attributes { get; }
+
+    public bool IsCompressed => (Attributes & RecordBatchHeader.CompressionCodecMask) != 0;
+
+    public bool IsLogAppendTime => (Attributes & RecordBatchHeader.TimestampTypeMask) != 0;
 
     public long Position { get; }
 

@@ -322,7 +322,15 @@ internal sealed class LogSegment : IDisposable
             {
                 if (batch.LastOffset >= startingOffset && batch.MaxTimestamp >= timestamp)
                 {
-                    return Math.Max(batch.BaseOffset, startingOffset);
+                    long offset = batch.BaseOffset;
+                    if (!batch.IsCompressed && !batch.IsLogAppendTime)
+                    {
+                        // Kafka answers with the first record at or after the timestamp, not the
+                        // batch: uncompressed records can be walked without decoding.
+                        offset = RecordTimestamps.FirstOffsetAtOrAfter(scanner.ReadWhole(batch), timestamp, batch.BaseOffset);
+                    }
+
+                    return Math.Max(offset, startingOffset);
                 }
             }
 

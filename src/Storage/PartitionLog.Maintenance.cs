@@ -18,9 +18,10 @@ public sealed partial class PartitionLog
     /// ListOffsets (Kafka fetchOffsetByTimestamp): -2 earliest, -1 latest (log end offset; the
     /// caller bounds it by the high watermark or last stable offset for consumers), -3 the batch
     /// with the largest timestamp (its last offset), else the first batch whose max timestamp is
-    /// &gt;= <paramref name="timestamp"/>. Batch granularity: the offset is the batch's base offset
-    /// (Kafka looks inside the batch for the first record at or after the timestamp; a consumer
-    /// seeking to our answer may see a few earlier records of that batch). Null when no batch qualifies.
+    /// &gt;= <paramref name="timestamp"/>, answered with the first record at or after the timestamp
+    /// as Kafka does for uncompressed batches. For compressed batches the answer is the batch's
+    /// base offset (Kafka decompresses to look inside; a consumer seeking to our answer may see a
+    /// few earlier records of that batch). Null when no batch qualifies.
     /// </summary>
     public TimestampAndOffset? LookupOffsetForTimestamp(long timestamp)
     {

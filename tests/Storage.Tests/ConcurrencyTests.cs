@@ -61,3 +61,32 @@ public class ConcurrencyTests
         Assert.True(Interlocked.Read(ref reads) > 0);
     }
 }
+
+public class DelayedDeleteTests
+{
+    /// <summary>A region handed to the network just before retention deletes its segment stays readable for file.delete.delay.ms.</summary>
+    [Fact(Timeout = 30_000)]
+    public async Task FileRecords_StayReadable_UntilTheDeleteDelayPasses()
+    {
+        await Task.Yield();
+        using var fx = new LogFixture(LogConfig.Default with { SegmentBytes = 1000, RetentionBytes = 0, FileDeleteDelayMs = 60_000 });
+        using PartitionLog log = fx.Create();
+        for (int i = 0; i < 12; i++)
+        {
+            log.Append(TestBatches.Create(1, valueBytes: 200), 0);
+        }
+
+        log.UpdateHighWatermark(log.LogEndOffset);
+        LogReadResult read = log.Read(0, 1 << 20, log.HighWatermark, true);
+        Assert.True(log.DeleteOldSegments() > 0);
+        Assert.Equal(ErrorCode.OffsetOutOfRange, log.Read(0, 100, log.HighWatermark, true).Error);
+
+        byte[] bytes = new byte[read.SizeInBytes];
+        read.Records!.CopyTo(bytes); // still readable: the file was only renamed
+        Assert.Equal(0, TestBatches.Parse(bytes)[0].BaseOffset);
+
+        fx.Time.Advance(TimeSpan.FromMinutes(2));
+        Assert.True(log.DeletePendingSegments() > 0);
+        Assert.Empty(Directory.GetFiles(fx.Directory, "*.deleted"));
+    }
+}

@@ -23,19 +23,23 @@ public class MaintenanceTests
         for (int i = 0; i < 40; i++)
         {
             Assert.Equal(2L * i, log.LookupOffsetForTimestamp(T0 + (10 * i))!.Value.Offset);
-            Assert.Equal(2L * i, log.LookupOffsetForTimestamp(T0 + (10 * i) + 1)!.Value.Offset); // max ts of batch i
+            Assert.Equal((2L * i) + 1, log.LookupOffsetForTimestamp(T0 + (10 * i) + 1)!.Value.Offset); // second record of batch i
             if (i < 39)
             {
                 Assert.Equal(2L * (i + 1), log.LookupOffsetForTimestamp(T0 + (10 * i) + 2)!.Value.Offset);
             }
         }
 
+        // Inside a batch: the first record at or after the timestamp (record i has timestamp base + i).
+        log.Append(TestBatches.Create(10, baseTimestamp: T0 + 1000), 0); // offsets 80..89
+        Assert.Equal(84, log.LookupOffsetForTimestamp(T0 + 1004)!.Value.Offset);
+
         Assert.Equal(0, log.LookupOffsetForTimestamp(0)!.Value.Offset);
-        Assert.Null(log.LookupOffsetForTimestamp(T0 + 10_000));
+        Assert.Null(log.LookupOffsetForTimestamp(T0 + 100_000));
         Assert.Equal(0, log.LookupOffsetForTimestamp(PartitionLog.EarliestTimestamp)!.Value.Offset);
-        Assert.Equal(80, log.LookupOffsetForTimestamp(PartitionLog.LatestTimestamp)!.Value.Offset);
+        Assert.Equal(90, log.LookupOffsetForTimestamp(PartitionLog.LatestTimestamp)!.Value.Offset);
         TimestampAndOffset max = log.LookupOffsetForTimestamp(PartitionLog.MaxTimestamp)!.Value;
-        Assert.Equal((T0 + 391, 79L), (max.Timestamp, max.Offset));
+        Assert.Equal((T0 + 1009, 89L), (max.Timestamp, max.Offset));
     }
 
     [Fact(Timeout = 30_000)]
