@@ -132,13 +132,13 @@ public sealed partial class PartitionLog : IDisposable
         {
             ThrowIfClosed();
             long nowMs = NowMs;
-            ErrorCode error = ScanForAppend(batches, out int batchCount, out int recordCount);
+            ErrorCode error = ScanForAppend(batches, out bool idempotent, out int recordCount);
             if (error != ErrorCode.None)
             {
                 return LogAppendInfo.Failed(error, LogStartOffset);
             }
 
-            SequenceCheckResult check = CheckProducerSequences(batches);
+            SequenceCheckResult check = idempotent ? CheckProducerSequences(batches) : SequenceCheckResult.Ok;
             if (check.Error != ErrorCode.None)
             {
                 return LogAppendInfo.Failed(check.Error, LogStartOffset);
@@ -187,8 +187,16 @@ public sealed partial class PartitionLog : IDisposable
                 LeaderEpochCache.Assign(leaderEpoch, firstOffset);
             }
 
-            WriteToSegments(batches, firstOffset, lastOffset, nowMs);
-            UpdateProducerState(batches);
+            if (!TryWriteToSegments(batches, firstOffset, lastOffset, nowMs))
+            {
+                return LogAppendInfo.Failed(ErrorCode.KafkaStorageError, LogStartOffset);
+            }
+
+            if (idempotent)
+            {
+                UpdateProducerState(batches);
+            }
+
             return new LogAppendInfo(ErrorCode.None, firstOffset, lastOffset, maxTimestamp, offsetOfMaxTimestamp,
                 logAppendTime ? nowMs : -1, LogStartOffset, recordCount, batches.Length, false);
         }
@@ -204,7 +212,7 @@ public sealed partial class PartitionLog : IDisposable
         lock (_writeLock)
         {
             ThrowIfClosed();
-            ErrorCode error = ScanForAppend(span, out _, out int recordCount);
+            ErrorCode error = ScanForAppend(span, out bool idempotent, out int recordCount);
             if (error != ErrorCode.None)
             {
                 return LogAppendInfo.Failed(error, LogStartOffset);
@@ -244,8 +252,16 @@ public sealed partial class PartitionLog : IDisposable
                 position += header.SizeInBytes;
             }
 
-            WriteToSegments(span, firstOffset, expected - 1, NowMs);
-            UpdateProducerState(span);
+            if (!TryWriteToSegments(span, firstOffset, expected - 1, NowMs))
+            {
+                return LogAppendInfo.Failed(ErrorCode.KafkaStorageError, LogStartOffset);
+            }
+
+            if (idempotent)
+            {
+                UpdateProducerState(span);
+            }
+
             return new LogAppendInfo(ErrorCode.None, firstOffset, expected - 1, maxTimestamp, offsetOfMaxTimestamp, -1, LogStartOffset, recordCount, span.Length, false);
         }
     }
@@ -259,6 +275,21 @@ public sealed partial class PartitionLog : IDisposable
     /// Lock-free; allocates only the returned <see cref="FileRecords"/>.
     /// </summary>
     public LogReadResult Read(long fetchOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
+    {
+        try
+        {
+            return ReadUnchecked(fetchOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // A segment deleted or closed under the reader, or a failing disk: the fetch gets
+            // KAFKA_STORAGE_ERROR and the client retries (possibly after a metadata refresh).
+            _logger.LogWarning(e, "{Partition}: read at offset {Offset} failed", TopicPartition, fetchOffset);
+            return new LogReadResult(ErrorCode.KafkaStorageError, null, -1, HighWatermark, LogStartOffset, LogEndOffset);
+        }
+    }
+
+    private LogReadResult ReadUnchecked(long fetchOffset, int maxBytes, long maxOffsetExclusive, bool minOneBatch)
     {
         long logEndOffset = LogEndOffset; // read before the segments: they hold at least this much
         long logStartOffset = LogStartOffset;
@@ -384,9 +415,9 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>Structural checks the append path relies on (the broker's validator checked CRC and records).</summary>
-    private ErrorCode ScanForAppend(ReadOnlySpan<byte> batches, out int batchCount, out int recordCount)
+    private ErrorCode ScanForAppend(ReadOnlySpan<byte> batches, out bool idempotent, out int recordCount)
     {
-        batchCount = 0;
+        idempotent = false;
         recordCount = 0;
         if (batches.IsEmpty)
         {
@@ -418,7 +449,7 @@ public sealed partial class PartitionLog : IDisposable
             }
 
             recordCount += header.RecordCount;
-            batchCount++;
+            idempotent |= header.ProducerId >= 0;
             position += size;
         }
 
@@ -478,6 +509,25 @@ public sealed partial class PartitionLog : IDisposable
             {
                 ProducerState.Update(info);
             }
+        }
+    }
+
+    /// <summary>
+    /// An I/O error (disk full, device gone) fails the append with KAFKA_STORAGE_ERROR instead of
+    /// throwing into the request path; nothing is published, so the next append rewrites the same
+    /// positions (Kafka goes further and takes the whole log dir offline).
+    /// </summary>
+    private bool TryWriteToSegments(ReadOnlySpan<byte> batches, long firstOffset, long lastOffset, long nowMs)
+    {
+        try
+        {
+            WriteToSegments(batches, firstOffset, lastOffset, nowMs);
+            return true;
+        }
+        catch (IOException e)
+        {
+            _logger.LogError(e, "{Partition}: append at offset {Offset} failed", TopicPartition, firstOffset);
+            return false;
         }
     }
 

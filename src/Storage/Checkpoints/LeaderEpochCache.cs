@@ -20,19 +20,12 @@ public sealed class LeaderEpochCache
     private readonly List<(int Epoch, long StartOffset)> _entries = new();
     private readonly object _lock = new();
     private readonly string? _path;
+    private volatile int _latestEpoch = UndefinedEpoch;
 
     internal LeaderEpochCache(string? path) => _path = path;
 
-    public int LatestEpoch
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _entries.Count == 0 ? UndefinedEpoch : _entries[^1].Epoch;
-            }
-        }
-    }
+    /// <summary>The newest epoch (lock-free read: the append path checks it on every append).</summary>
+    public int LatestEpoch => _latestEpoch;
 
     public IReadOnlyList<(int Epoch, long StartOffset)> Entries
     {
@@ -56,6 +49,8 @@ public sealed class LeaderEpochCache
             {
                 cache._entries.Add((int.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture)));
             }
+
+            cache._latestEpoch = cache._entries.Count == 0 ? UndefinedEpoch : cache._entries[^1].Epoch;
         }
 
         return cache;
@@ -195,6 +190,7 @@ public sealed class LeaderEpochCache
 
     private void Flush()
     {
+        _latestEpoch = _entries.Count == 0 ? UndefinedEpoch : _entries[^1].Epoch;
         if (_path is null)
         {
             return;
