@@ -155,4 +155,35 @@ public class LogManagerTests
         Assert.Equal(4, restarted.GetLog(topic)!.LogEndOffset);
         restarted.Shutdown();
     }
+
+    [Fact(Timeout = 30_000)]
+    public async Task FlushMs_AndProducerExpiry_RunOnTheFakeClock()
+    {
+        await Task.Yield();
+        using var dir = new TempDir();
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));
+        var config = new LogManagerConfig
+        {
+            LogDirs = new[] { dir.Path },
+            FlushSchedulerIntervalMs = 1000,
+            ProducerIdExpirationMs = 60_000,
+            ProducerIdExpirationCheckIntervalMs = 10_000,
+            DefaultLogConfig = LogConfig.Default with { FlushMs = 5000 },
+        };
+        using var manager = new LogManager(config, time);
+        manager.Startup();
+        PartitionLog log = manager.GetOrCreateLog(UniqueTopic(), Guid.NewGuid());
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        log.Append(TestBatches.Create(2, baseTimestamp: now, producerId: 77, producerEpoch: 0, baseSequence: 0), 0);
+        Assert.Equal(0, log.RecoveryPoint);
+
+        time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(0, log.RecoveryPoint);
+        time.Advance(TimeSpan.FromSeconds(3)); // flush.ms passed: the scheduler fsyncs
+        Assert.Equal(2, log.RecoveryPoint);
+
+        Assert.True(log.CheckSequence(77, 0, 0, 1).IsDuplicate);
+        time.Advance(TimeSpan.FromSeconds(70)); // idle longer than producer.id.expiration.ms
+        Assert.False(log.CheckSequence(77, 0, 0, 1).IsDuplicate);
+    }
 }
