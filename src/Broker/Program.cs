@@ -1,0 +1,3 @@
+using Broker.Hosting;
+
+return await BrokerHost.RunAsync(args);
