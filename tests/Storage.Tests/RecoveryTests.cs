@@ -243,6 +243,43 @@ public class RecoveryTests
         }
     }
 
+    [Theory(Timeout = 30_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ZeroedOrGarbageTail_AfterACrash_IsTruncated(bool garbage)
+    {
+        await Task.Yield();
+        using var fx = new LogFixture();
+        long validLength;
+        using (PartitionLog log = fx.Create())
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                log.Append(TestBatches.Create(3, valueBytes: 40), 0);
+            }
+
+            validLength = log.ActiveSegment.Size;
+            log.CloseWithoutFlush();
+        }
+
+        // A file system may extend the file before the data reaches it (zeros), or leave junk.
+        byte[] tail = new byte[4096];
+        if (garbage)
+        {
+            new Random(5).NextBytes(tail);
+        }
+
+        using (var stream = new FileStream(fx.SegmentPath(0, ".log"), FileMode.Append))
+        {
+            stream.Write(tail);
+        }
+
+        using PartitionLog recovered = fx.Open(clean: false);
+        Assert.Equal(15, recovered.LogEndOffset);
+        Assert.Equal(validLength, new FileInfo(fx.SegmentPath(0, ".log")).Length);
+        AssertDense(ReadEverything(recovered), 0);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task CorruptIndex_AtStartup_IsRebuilt()
     {
