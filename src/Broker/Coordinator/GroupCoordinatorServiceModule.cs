@@ -1,5 +1,6 @@
 using Broker.Config;
 using Broker.Coordinator.Group;
+using Broker.Network;
 using Broker.Replication;
 using Broker.Replication.Metadata;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,8 +32,15 @@ public sealed class GroupCoordinatorServiceModule : IServiceModule
             sp.GetService<TimeProvider>() ?? TimeProvider.System,
             sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ICoordinatorNodeResolver>(sp => new LocalCoordinatorNodeResolver(
-            sp.GetRequiredService<GroupCoordinator>(), sp.GetRequiredService<ReplicaManager>(), AdvertisedEndpoints(config)));
+            sp.GetRequiredService<GroupCoordinator>(), sp.GetRequiredService<ReplicaManager>(), EndpointLookup(sp, config)));
         services.AddHostedService<GroupCoordinatorLifecycle>();
+    }
+
+    /// <summary>The network layer's advertised endpoints (ports as bound); the configured ones without it.</summary>
+    private static Func<string, (string Host, int Port)?> EndpointLookup(IServiceProvider sp, BrokerConfig config)
+    {
+        var configured = AdvertisedEndpoints(config);
+        return listenerName => sp.GetService<BrokerEndpoints>()?.For(listenerName) ?? configured(listenerName);
     }
 
     /// <summary>advertised.listeners (or listeners) parsed as NAME://host:port.</summary>
