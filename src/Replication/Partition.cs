@@ -37,6 +37,12 @@ public sealed class Partition
         // Keep the epoch the log was last written in: on a single node leadership never moves,
         // and a client that cached the epoch must not see it go backwards.
         _leaderEpoch = Math.Max(0, log.LeaderEpochCache.LatestEpoch);
+        if (log.LeaderEpochCache.LatestEpoch < _leaderEpoch)
+        {
+            // As Kafka's makeLeader: the epoch starts at the log end offset even before the first
+            // append, so OffsetForLeaderEpoch answers for an empty log too.
+            log.LeaderEpochCache.Assign(_leaderEpoch, log.LogEndOffset);
+        }
     }
 
     public TopicPartition TopicPartition { get; }

@@ -56,6 +56,18 @@ public sealed class TopicMetadataStore
 
     public int TopicCount => _snapshot.ByName.Count;
 
+    /// <summary>First producer id of the next block (every id below it was handed out in some block).</summary>
+    public long NextProducerIdBlockStart
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _nextProducerIdBlockStart;
+            }
+        }
+    }
+
     /// <summary>Reads the metadata file (no file: an empty cluster). Call once, before anything else.</summary>
     public void Load()
     {
