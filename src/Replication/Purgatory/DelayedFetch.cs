@@ -18,19 +18,12 @@ public interface IDelayedFetchCondition
 /// </summary>
 public sealed class DelayedFetch(long deadlineMs, IDelayedFetchCondition condition) : DelayedOperation(deadlineMs)
 {
-    private readonly TaskCompletionSource<bool> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _expired;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Completes when the fetch should answer; the result is true when the wait timed out.</summary>
-    public Task<bool> Completion => _completion.Task;
+    /// <summary>Completes when the fetch should answer (condition met, deadline passed or shutdown).</summary>
+    public Task Completion => _completion.Task;
 
     public override bool TryComplete() => condition.IsSatisfied() && ForceComplete();
 
-    public override void OnExpiration() => _expired = true;
-
-    protected override void OnComplete()
-    {
-        // OnExpiration runs after ForceComplete; expiry is judged from the deadline instead.
-        _completion.TrySetResult(_expired);
-    }
+    protected override void OnComplete() => _completion.TrySetResult();
 }
