@@ -26,6 +26,11 @@ public sealed class InitProducerIdHandler(ProducerIdManager producerIds, IServic
     public async ValueTask<IApiMessage?> HandleAsync(RequestContext context, IApiMessage request, CancellationToken cancellationToken)
     {
         var req = (InitProducerIdRequest)request;
+        if (req.TransactionalId is { Length: 0 })
+        {
+            return Error(ErrorCode.InvalidRequest); // Kafka: an empty transactional id is invalid, null means none
+        }
+
         if (req.TransactionalId is not null)
         {
             if (services.GetService<ITransactionalProducerIds>() is { } transactions)
