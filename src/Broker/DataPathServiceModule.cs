@@ -37,6 +37,7 @@ public sealed class DataPathServiceModule : IServiceModule
                 NodeId = config.NodeId,
                 DefaultNumPartitions = config.GetInt("num.partitions"),
                 DefaultReplicationFactor = config.GetShort("default.replication.factor"),
+                ConfigValidator = sp.GetService<ITopicConfigValidator>() is { } validator ? validator.Validate : null,
             },
             sp.GetRequiredService<ILogger<TopicMetadataStore>>()));
         services.TryAddSingleton(sp => new ReplicaManager(
