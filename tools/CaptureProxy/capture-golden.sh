@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures golden request vectors from one client library against our broker.
 #
-#   tools/CaptureProxy/capture-golden.sh <confluent|kafka-python|kafkajs|kcat> <output dir>
+#   tools/CaptureProxy/capture-golden.sh <confluent|kafka-python|kafkajs|kcat> <output dir> [driver args...]
 #
 # Starts a fresh broker (empty temp log dir, so offsets are deterministic) whose
 # advertised.listeners point at a CaptureProxy in front of it, so every connection the client
@@ -59,11 +59,11 @@ wait_port "$proxy_port" 30
 
 bootstrap="127.0.0.1:$proxy_port"
 case "$client" in
-  confluent) dotnet run --project "$drivers/confluent/GoldenConfluent.csproj" -c Release -- "$bootstrap" ;;
-  kafka-python) timeout 180 /usr/bin/python3 -B "$drivers/golden_kafka_python.py" "$bootstrap" ;;
+  confluent) dotnet run --project "$drivers/confluent/GoldenConfluent.csproj" -c Release -- "$bootstrap" "${@:3}" ;;
+  kafka-python) timeout 180 /usr/bin/python3 -B "$drivers/golden_kafka_python.py" "$bootstrap" "${@:3}" ;;
   kafkajs) NODE_PATH="$repo/tests/Integration.Tests/Clients/node/node_modules" KAFKAJS_NO_PARTITIONER_WARNING=1 \
-             timeout 180 node "$drivers/golden_kafkajs.js" "$bootstrap" ;;
-  kcat) "$drivers/golden_kcat.sh" "$bootstrap" ;;
+             timeout 180 node "$drivers/golden_kafkajs.js" "$bootstrap" "${@:3}" ;;
+  kcat) "$drivers/golden_kcat.sh" "$bootstrap" "${@:3}" ;;
   *) echo "unknown client $client" >&2; exit 2 ;;
 esac
 
