@@ -14,7 +14,6 @@
 // Clients may not write to internal topics (INVALID_TOPIC_EXCEPTION), as Kafka.
 // KIPs: 98 (idempotence), 110 (zstd needs v7), 467 (record errors), 951 (current leader, v10+:
 // only on NOT_LEADER_OR_FOLLOWER, which a single node never answers).
-using System.Runtime.InteropServices;
 using Broker.Config;
 using Broker.Produce;
 using Broker.Protocol;
