@@ -43,6 +43,11 @@ public sealed class Partition
             // append, so OffsetForLeaderEpoch answers for an empty log too.
             log.LeaderEpochCache.Assign(_leaderEpoch, log.LogEndOffset);
         }
+
+        // After an unclean stop the checkpointed high watermark may lag the log end offset. As the
+        // only ISR member this broker has every record, so, as Kafka's makeLeader does, the high
+        // watermark moves to the smallest log end offset in the ISR: its own.
+        MaybeIncrementHighWatermarkLocked();
     }
 
     public TopicPartition TopicPartition { get; }

@@ -166,6 +166,20 @@ public sealed class ReplicaManagerTests : IDisposable
     }
 
     [Fact]
+    public void A_lagging_high_watermark_from_an_unclean_stop_catches_up_when_the_partition_is_created()
+    {
+        ReplicaManager manager = Start();
+        manager.Metadata.CreateTopic("rm-hw", 1, 1);
+        Partition partition = manager.GetPartition(new TopicPartition("rm-hw", 0))!;
+        manager.AppendToLeader(partition, Batch(6), 1);
+        partition.Log.UpdateHighWatermark(2); // as if the checkpoint was written before the last appends
+        Assert.Equal(2, partition.Log.HighWatermark);
+
+        var recreated = new Partition(partition.TopicPartition, partition.TopicId, partition.Log, 1);
+        Assert.Equal(6, recreated.HighWatermark);
+    }
+
+    [Fact]
     public void Leader_epoch_checks_follow_KIP_320()
     {
         ReplicaManager manager = Start();
