@@ -68,6 +68,33 @@ public class ConsumerGroupTests
     }
 
     [Fact]
+    public async Task PartitionsOfALeavingMemberGoToTheOthers()
+    {
+        await using var ctx = await CoordinatorTestContext.StartAsync();
+        ctx.Metadata.AddTopic("orders", 6);
+        var members = new List<Member>();
+        for (int i = 0; i < 3; i++)
+        {
+            var m = new Member("");
+            await BeatAsync(ctx, "cg-leave", m, new[] { "orders" });
+            members.Add(m);
+            for (int round = 0; round < 3; round++)
+                foreach (var member in members) await BeatAsync(ctx, "cg-leave", member);
+        }
+        Assert.All(members, m => Assert.Equal(2, m.Owned.Count));
+        var leave = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(Params("cg-leave", members[0], epoch: -1));
+        Assert.Equal(ErrorCode.None, leave.Error);
+        var remaining = members.Skip(1).ToList();
+        for (int round = 0; round < 3; round++)
+            foreach (var member in remaining)
+            {
+                await BeatAsync(ctx, "cg-leave", member);
+                AssertNoDoubleOwnership(remaining);
+            }
+        Assert.All(remaining, m => Assert.Equal(3, m.Owned.Count));
+    }
+
+    [Fact]
     public async Task PartitionIsRevokedBeforeItIsAssignedElsewhere()
     {
         await using var ctx = await CoordinatorTestContext.StartAsync();

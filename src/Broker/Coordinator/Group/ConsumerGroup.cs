@@ -22,6 +22,8 @@ public sealed class ConsumerGroupMember(string memberId)
     public ConsumerMemberState State { get; set; } = ConsumerMemberState.Stable;
     public TopicPartitionSet AssignedPartitions { get; set; } = TopicPartitionSet.Empty;
     public TopicPartitionSet PartitionsPendingRevocation { get; set; } = TopicPartitionSet.Empty;
+    /// <summary>What the member last said it owns (in memory only; null until it reports).</summary>
+    public TopicPartitionSet? ReportedOwnedPartitions { get; set; }
 
     public ConsumerMemberSubscription ToSubscription() => new(InstanceId, RackId, ClientId, ClientHost,
         SubscribedTopicNames, SubscribedTopicRegex, RebalanceTimeoutMs, ServerAssignor);

@@ -184,9 +184,14 @@ public sealed partial class GroupCoordinatorShard
             Timer.Cancel(ConsumerRebalanceKey(p.GroupId, memberId));
         }
 
+        // Kafka sends the assignment on a full request or when it changed. We also resend it until
+        // the member reports owning exactly it: librdkafka can drop an assignment that arrives
+        // while it is still acknowledging the previous one, and would then wait forever.
+        if (p.OwnedPartitions is not null) result.ReportedOwnedPartitions = p.OwnedPartitions;
         bool sendAssignment = p.MemberEpoch == 0
             || !result.AssignedPartitions.SetEquals(current.AssignedPartitions)
-            || p.OwnedPartitions is not null && !p.OwnedPartitions.SetEquals(result.AssignedPartitions);
+            || result.ReportedOwnedPartitions is null
+            || !result.ReportedOwnedPartitions.SetEquals(result.AssignedPartitions);
         return new ConsumerGroupHeartbeatResult(ErrorCode.None, null, memberId, result.MemberEpoch,
             Config.GroupConsumerHeartbeatIntervalMs, sendAssignment ? result.AssignedPartitions : null);
     }
