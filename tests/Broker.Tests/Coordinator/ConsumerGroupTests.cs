@@ -95,6 +95,23 @@ public class ConsumerGroupTests
     }
 
     [Fact]
+    public async Task AssignmentIsResentUntilTheMemberReportsOwningIt()
+    {
+        // Regression: librdkafka dropped an assignment that arrived while it acknowledged the
+        // previous one, then heartbeat with null owned partitions forever.
+        await using var ctx = await CoordinatorTestContext.StartAsync();
+        ctx.Metadata.AddTopic("t", 2);
+        var a = new Member("");
+        await BeatAsync(ctx, "cg-resend", a, new[] { "t" });
+        var silent = new ConsumerGroupHeartbeatParams("cg-resend", a.Id, a.Epoch, null, null, -1, null, null, null, null, "c", "/h", 1);
+        var again = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(silent);
+        Assert.Equal(2, again.Assignment!.Count); // not acknowledged yet: sent again
+        await BeatAsync(ctx, "cg-resend", a); // reports owning both
+        var quiet = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(silent);
+        Assert.Null(quiet.Assignment); // acknowledged: nothing to send
+    }
+
+    [Fact]
     public async Task PartitionIsRevokedBeforeItIsAssignedElsewhere()
     {
         await using var ctx = await CoordinatorTestContext.StartAsync();

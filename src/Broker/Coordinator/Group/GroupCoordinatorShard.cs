@@ -64,7 +64,8 @@ public sealed partial class GroupCoordinatorShard
         }
         OnLoaded();
         _status = ShardStatus.Active;
-        _logger.LogInformation("Loaded __consumer_offsets-{Partition}: {Records} records, {Groups} groups in {Ms} ms",
+        _logger.Log(count == 0 ? LogLevel.Debug : LogLevel.Information,
+            "Loaded __consumer_offsets-{Partition}: {Records} records, {Groups} groups in {Ms} ms",
             PartitionIndex, count, _groups.Count, NowMs - started);
         return true;
     });
