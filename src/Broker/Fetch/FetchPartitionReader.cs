@@ -212,7 +212,7 @@ internal sealed class FetchPartitionReader(ReplicaManager replicaManager, IReadO
 
         if (result.Records is { } records)
         {
-            data.Records = records;
+            data.Records = BufferedFileRecords.ForResponse(records);
         }
 
         return ErrorCode.None;
