@@ -45,18 +45,16 @@ public sealed class GoldenVectorTests
         // kafkajs 2.2.4: only gzip is built in (other codecs need plugins); idempotent producer.
         new("kafkajs", "golden-kafkajs", "golden-js-", ["none", "gzip"],
             "golden-group-kafkajs", "golden-js-none",
-            // No OffsetCommit yet: at capture time our Fetch responses failed and the kafkajs consumer
-            // kept restarting, so its explicit commitOffsets never ran.
             [ApiVersionsRequest.ApiKey, MetadataRequest.ApiKey, ProduceRequest.ApiKey,
              InitProducerIdRequest.ApiKey, FindCoordinatorRequest.ApiKey, JoinGroupRequest.ApiKey, SyncGroupRequest.ApiKey,
-             OffsetFetchRequest.ApiKey, FetchRequest.ApiKey]),
+             OffsetFetchRequest.ApiKey, FetchRequest.ApiKey, OffsetCommitRequest.ApiKey]),
         // kcat 1.7.1 with Debian's librdkafka 2.0.2 (older than Confluent.Kafka's): topics
         // auto-created by the producer's Metadata request, a balanced consumer (-G).
         new("kcat", "golden-kcat", "golden-kcat-", ["none", "gzip", "snappy", "lz4", "zstd"],
             "golden-group-kcat", "golden-kcat-none",
-            // No OffsetCommit: kcat commits only what it consumed, and Fetch failed at capture time.
             [ApiVersionsRequest.ApiKey, MetadataRequest.ApiKey, ProduceRequest.ApiKey, FindCoordinatorRequest.ApiKey,
-             JoinGroupRequest.ApiKey, SyncGroupRequest.ApiKey, OffsetFetchRequest.ApiKey, FetchRequest.ApiKey],
+             JoinGroupRequest.ApiKey, SyncGroupRequest.ApiKey, OffsetFetchRequest.ApiKey, FetchRequest.ApiKey,
+             OffsetCommitRequest.ApiKey],
             // librdkafka before 2.10 compresses with gzip, snappy and lz4 only if the broker advertises
             // Produce v0-v2; we advertised v3+ when these were captured, so it sent them uncompressed
             // (KAFKA-18659, librdkafka#4956). Re-capture once ApiVersions advertises Produce from v0.
