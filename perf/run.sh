@@ -13,6 +13,7 @@
 #   DOC=docs/performance-loadtool.md            where the tables go
 #   KEEP_LOGS=1                                 keep the broker's log dir
 #   CONSUMER_ASSIGN=1                           consumers assign partitions instead of joining a group
+#   BROKER_OVERRIDES="num.partitions=8 ..."     extra --override key=value for the broker
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,6 +71,7 @@ if [[ "$MOCK_ONLY" != 1 ]]; then
     BROKER_CMD=(dotnet "$ROOT/src/Broker/bin/Release/net10.0/Broker.dll"
       --override "log.dirs=$WORK/broker-data"
       --override "listeners=PLAINTEXT://127.0.0.1:$PORT")
+    for kv in ${BROKER_OVERRIDES:-}; do BROKER_CMD+=(--override "$kv"); done
     log "starting broker: ${BROKER_CMD[*]}"
     "${BROKER_CMD[@]}" >"$WORK/broker.log" 2>&1 &
     BROKER_PID=$!
@@ -164,10 +166,10 @@ RESULTS="$WORK/results.md"
   echo "### Results of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/^Mem:/{print $2}') GiB memory, kernel $(uname -r), $(dotnet --version | sed 's/^/.NET SDK /')"
-  echo "- Command: \`RECORDS_100B=$RECORDS_100B RECORDS_1KB=$RECORDS_1KB E2E_RATE_MB=$E2E_RATE_MB E2E_DURATION_SEC=$E2E_DURATION_SEC MOCK_ONLY=$MOCK_ONLY CONSUMER_ASSIGN=$CONSUMER_ASSIGN perf/run.sh\` (scenarios took ${ELAPSED}s)"
+  echo "- Command: \`RECORDS_100B=$RECORDS_100B RECORDS_1KB=$RECORDS_1KB E2E_RATE_MB=$E2E_RATE_MB E2E_DURATION_SEC=$E2E_DURATION_SEC MOCK_ONLY=$MOCK_ONLY CONSUMER_ASSIGN=$CONSUMER_ASSIGN${SCENARIOS:+ SCENARIOS=\"$SCENARIOS\"}${BROKER_OVERRIDES:+ BROKER_OVERRIDES=\"$BROKER_OVERRIDES\"} perf/run.sh\` (scenarios took ${ELAPSED}s)"
   if [[ "$BROKER_DIED" == 1 ]]; then echo "- **The broker exited during the run**; later scenarios ran against the mock only."; fi
   if [[ -n "$BOOTSTRAP" ]]; then
-    echo "- Broker: \`dotnet src/Broker/bin/Release/net10.0/Broker.dll --override log.dirs=<tmp> --override listeners=PLAINTEXT://127.0.0.1:<port>\`"
+    echo "- Broker: \`dotnet src/Broker/bin/Release/net10.0/Broker.dll --override log.dirs=<tmp> --override listeners=PLAINTEXT://127.0.0.1:<port>$(for kv in ${BROKER_OVERRIDES:-}; do printf ' --override %s' "$kv"; done)\`"
   else
     echo "- **Mock only: our broker was not available for this run** (MOCK_ONLY=$MOCK_ONLY; the \"ours\" columns are empty)."
   fi
