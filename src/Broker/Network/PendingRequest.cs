@@ -1,0 +1,28 @@
+using System.Buffers;
+using Broker.Handlers;
+using Broker.Protocol;
+
+namespace Broker.Network;
+
+/// <summary>
+/// A dispatched request whose response has not been sent yet. Owns the request's pooled frame
+/// buffer (records in the request are slices of it) until the response is written.
+/// </summary>
+internal sealed class PendingRequest(RequestContext context, ValueTask<IApiMessage?> response, byte[]? frameBuffer, short responseHeaderVersion)
+{
+    private byte[]? _frameBuffer = frameBuffer;
+
+    public RequestContext Context { get; } = context;
+
+    /// <summary>Awaited exactly once, by the send loop.</summary>
+    public ValueTask<IApiMessage?> Response { get; } = response;
+
+    public short ResponseHeaderVersion { get; } = responseHeaderVersion;
+
+    public void ReleaseFrame()
+    {
+        byte[]? buffer = _frameBuffer;
+        _frameBuffer = null;
+        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+    }
+}
