@@ -8,8 +8,10 @@
 // INVALID_PRODUCER_EPOCH). acks=0 sends no response, acks=1 answers after the append, acks=all
 // waits in the produce purgatory for the high watermark (at once on a single node), after a
 // min.insync.replicas check (NOT_ENOUGH_REPLICAS).
-// Differences from Kafka: versions 0-2 (message format v0/v1) are not offered, as Kafka 4.0
-// dropped them (KIP-896). With acks=0 Kafka closes the connection after a failed append so the
+// Versions 0-2 are advertised but refused per partition with UNSUPPORTED_VERSION, exactly as
+// Kafka 4.0 does (KAFKA-18659): librdkafka before 2.10 decides from the advertised Produce range
+// whether the broker supports gzip/snappy/lz4 and silently stops compressing when v0 is missing.
+// Differences from Kafka: With acks=0 Kafka closes the connection after a failed append so the
 // client notices; the handler seam cannot close a connection, so the error is only logged.
 // Clients may not write to internal topics (INVALID_TOPIC_EXCEPTION), as Kafka.
 // KIPs: 98 (idempotence), 110 (zstd needs v7), 467 (record errors), 951 (current leader, v10+:
@@ -33,7 +35,7 @@ public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig c
     private readonly ProduceSettingsCache _settings = new(config);
 
     public short ApiKey => ProduceRequest.ApiKey;
-    public short MinVersion => 3;
+    public short MinVersion => 0;
     public short MaxVersion => 11;
 
     public async ValueTask<IApiMessage?> HandleAsync(RequestContext context, IApiMessage request, CancellationToken cancellationToken)
@@ -57,6 +59,13 @@ public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig c
             {
                 var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1 };
                 topicResponse.PartitionResponses.Add(partitionResponse);
+                if (context.ApiVersion < 3)
+                {
+                    // Message formats v0/v1 are gone (KIP-896); only the advertisement remains.
+                    partitionResponse.ErrorCode = (short)ErrorCode.UnsupportedVersion;
+                    continue;
+                }
+
                 if (!validAcks)
                 {
                     partitionResponse.ErrorCode = (short)ErrorCode.InvalidRequiredAcks;
