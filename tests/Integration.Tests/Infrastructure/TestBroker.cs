@@ -9,7 +9,7 @@ namespace Broker.Integration.Tests.Infrastructure;
 
 /// <summary>
 /// The real broker host in-process on 127.0.0.1 port 0 with a temporary data dir
-/// (docs/contracts.md). RestartAsync keeps the data dir (the port may change); DisposeAsync
+/// (docs/contracts.md). RestartAsync keeps the data dir and the port; DisposeAsync
 /// stops the host and deletes the dir.
 /// </summary>
 public sealed class TestBroker : IAsyncDisposable
@@ -77,6 +77,10 @@ public sealed class TestBroker : IAsyncDisposable
         var server = host.Services.GetRequiredService<KafkaServer>();
         var endpoint = server.BoundEndPoints["PLAINTEXT"];
         BootstrapServers = $"127.0.0.1:{endpoint.Port}";
+
+        // A restart comes back on the same port, as a real broker does: clients that were
+        // connected before only know this address, and a restart test is about them.
+        _config["listeners"] = $"PLAINTEXT://127.0.0.1:{endpoint.Port}";
     }
 
     private async Task StopHostAsync()
