@@ -72,7 +72,7 @@ public sealed class DescribeConfigsHandler(TopicMetadataStore store, BrokerConfi
             }
 
             TopicConfigDef def = TopicConfigCatalogue.Find(entry.Name)!;
-            result.Configs.Add(Entry(entry.Name, entry.Value, entry.IsDefault, entry.Source, false, def.Type, null, req));
+            result.Configs.Add(Entry(entry.Name, entry.Value, entry.Source, false, def.Type, null, req));
         }
     }
 
@@ -94,11 +94,11 @@ public sealed class DescribeConfigsHandler(TopicMetadataStore store, BrokerConfi
 
             ConfigValueSource source = config.SourceOf(def.Name);
             string? value = def.IsSensitive ? null : config.GetString(def.Name);
-            result.Configs.Add(Entry(def.Name, value, source == ConfigValueSource.Default, source, !def.IsDynamic, def.Type, def.Documentation, req));
+            result.Configs.Add(Entry(def.Name, value, source, !def.IsDynamic, def.Type, def.Documentation, req));
         }
     }
 
-    private static DescribeConfigsResponse.DescribeConfigsResourceResult Entry(string name, string? value, bool isDefault, ConfigValueSource source,
+    private static DescribeConfigsResponse.DescribeConfigsResourceResult Entry(string name, string? value, ConfigValueSource source,
         bool readOnly, ConfigType type, string? documentation, DescribeConfigsRequest req)
     {
         var entry = new DescribeConfigsResponse.DescribeConfigsResourceResult
@@ -106,7 +106,7 @@ public sealed class DescribeConfigsHandler(TopicMetadataStore store, BrokerConfi
             Name = name,
             Value = value,
             ReadOnly = readOnly,
-            IsDefault = isDefault,
+            // is_default is a v0-only field (v0 is not offered); v1+ clients derive it from config_source.
             ConfigSource = (sbyte)source,
             IsSensitive = type == ConfigType.Password,
             ConfigType = ConfigResourceType.WireType(type),
