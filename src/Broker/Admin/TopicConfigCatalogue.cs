@@ -7,7 +7,9 @@ namespace Broker.Admin;
 
 /// <summary>One topic-level config: Kafka's name, how to parse/check a value, and its default
 /// (the broker-level setting it falls back to, as in Kafka's LogConfig / ServerTopicConfigSynonyms).</summary>
-public sealed record TopicConfigDef(string Name, ConfigType Type, Func<BrokerConfig, string> Default, Func<string, string?> Check);
+/// <param name="BrokerKey">The broker property the default comes from: when it is set (statically or
+/// dynamically) DescribeConfigs reports that source instead of DEFAULT_CONFIG.</param>
+public sealed record TopicConfigDef(string Name, ConfigType Type, string BrokerKey, Func<BrokerConfig, string> Default, Func<string, string?> Check);
 
 /// <summary>
 /// The topic configs this broker understands (the ones LogConfig applies plus the few clients read
@@ -65,21 +67,23 @@ public static class TopicConfigCatalogue
         static string S(BrokerConfig c, string key) => c.GetString(key) ?? "";
         return
         [
-            new("cleanup.policy", ConfigType.List, c => string.Join(',', c.GetList("log.cleanup.policy")), ListIn("delete", "compact")),
-            new("compression.type", ConfigType.String, c => S(c, "compression.type"), In("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
-            new("delete.retention.ms", ConfigType.Long, c => S(c, "log.cleaner.delete.retention.ms"), LongAtLeast(0)),
-            new("file.delete.delay.ms", ConfigType.Long, c => S(c, "log.segment.delete.delay.ms"), LongAtLeast(0)),
-            new("flush.messages", ConfigType.Long, c => S(c, "log.flush.interval.messages"), LongAtLeast(1)),
-            new("flush.ms", ConfigType.Long, c => c.LogFlushIntervalMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(0)),
-            new("index.interval.bytes", ConfigType.Int, c => S(c, "log.index.interval.bytes"), IntAtLeast(0)),
-            new("max.message.bytes", ConfigType.Int, c => S(c, "message.max.bytes"), IntAtLeast(0)),
-            new("message.timestamp.type", ConfigType.String, c => S(c, "log.message.timestamp.type"), In("CreateTime", "LogAppendTime")),
-            new("min.insync.replicas", ConfigType.Int, c => S(c, "min.insync.replicas"), IntAtLeast(1)),
-            new("retention.bytes", ConfigType.Long, c => S(c, "log.retention.bytes"), LongAtLeast(-1)),
-            new("retention.ms", ConfigType.Long, c => c.LogRetentionMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(-1)),
-            new("segment.bytes", ConfigType.Int, c => S(c, "log.segment.bytes"), IntAtLeast(14)),
-            new("segment.index.bytes", ConfigType.Int, c => S(c, "log.index.size.max.bytes"), IntAtLeast(4)),
-            new("segment.ms", ConfigType.Long, c => c.LogRollMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(1)),
+            new("cleanup.policy", ConfigType.List, "log.cleanup.policy", c => string.Join(',', c.GetList("log.cleanup.policy")), ListIn("delete", "compact")),
+            new("compression.type", ConfigType.String, "compression.type", c => S(c, "compression.type"), In("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer")),
+            new("delete.retention.ms", ConfigType.Long, "log.cleaner.delete.retention.ms", c => S(c, "log.cleaner.delete.retention.ms"), LongAtLeast(0)),
+            new("file.delete.delay.ms", ConfigType.Long, "log.segment.delete.delay.ms", c => S(c, "log.segment.delete.delay.ms"), LongAtLeast(0)),
+            new("flush.messages", ConfigType.Long, "log.flush.interval.messages", c => S(c, "log.flush.interval.messages"), LongAtLeast(1)),
+            new("flush.ms", ConfigType.Long, "log.flush.interval.ms", c => c.LogFlushIntervalMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(0)),
+            new("index.interval.bytes", ConfigType.Int, "log.index.interval.bytes", c => S(c, "log.index.interval.bytes"), IntAtLeast(0)),
+            new("max.message.bytes", ConfigType.Int, "message.max.bytes", c => S(c, "message.max.bytes"), IntAtLeast(0)),
+            new("message.timestamp.after.max.ms", ConfigType.Long, "log.message.timestamp.after.max.ms", c => S(c, "log.message.timestamp.after.max.ms"), LongAtLeast(0)),
+            new("message.timestamp.before.max.ms", ConfigType.Long, "log.message.timestamp.before.max.ms", c => S(c, "log.message.timestamp.before.max.ms"), LongAtLeast(0)),
+            new("message.timestamp.type", ConfigType.String, "log.message.timestamp.type", c => S(c, "log.message.timestamp.type"), In("CreateTime", "LogAppendTime")),
+            new("min.insync.replicas", ConfigType.Int, "min.insync.replicas", c => S(c, "min.insync.replicas"), IntAtLeast(1)),
+            new("retention.bytes", ConfigType.Long, "log.retention.bytes", c => S(c, "log.retention.bytes"), LongAtLeast(-1)),
+            new("retention.ms", ConfigType.Long, "log.retention.ms", c => c.LogRetentionMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(-1)),
+            new("segment.bytes", ConfigType.Int, "log.segment.bytes", c => S(c, "log.segment.bytes"), IntAtLeast(14)),
+            new("segment.index.bytes", ConfigType.Int, "log.index.size.max.bytes", c => S(c, "log.index.size.max.bytes"), IntAtLeast(4)),
+            new("segment.ms", ConfigType.Long, "log.roll.ms", c => c.LogRollMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(1)),
         ];
     }
 

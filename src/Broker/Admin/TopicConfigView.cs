@@ -8,8 +8,8 @@ public readonly record struct TopicConfigEntry(string Name, string Value, bool I
 
 /// <summary>
 /// A topic's effective configs: the override when the topic has one (source DYNAMIC_TOPIC_CONFIG),
-/// otherwise the broker-level value (STATIC_BROKER_CONFIG when the broker's property is set,
-/// DEFAULT_CONFIG otherwise), as Kafka's ConfigHelper does.
+/// otherwise the broker-level value (DYNAMIC_BROKER_CONFIG / STATIC_BROKER_CONFIG when the broker's
+/// property is set, DEFAULT_CONFIG otherwise), as Kafka's ConfigHelper does.
 /// </summary>
 public static class TopicConfigView
 {
@@ -24,7 +24,8 @@ public static class TopicConfigView
             }
             else
             {
-                entries.Add(new TopicConfigEntry(def.Name, def.Default(config), true, ConfigValueSource.Default, false));
+                ConfigValueSource source = config.SourceOf(def.BrokerKey);
+                entries.Add(new TopicConfigEntry(def.Name, def.Default(config), source == ConfigValueSource.Default, source, false));
             }
         }
 
