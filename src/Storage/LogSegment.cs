@@ -96,7 +96,9 @@ internal sealed class LogSegment : IDisposable
     public static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs)
     {
         string path = System.IO.Path.Combine(directory, FileName(baseOffset, LogSuffix));
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // Asynchronous: the network sends fetched regions with SendPacketsAsync (sendfile), which
+        // only takes asynchronous handles; on Linux positional reads and writes are unchanged.
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
         if (RandomAccess.GetLength(handle) != 0)
         {
             RandomAccess.SetLength(handle, 0); // a leftover of an interrupted roll or truncation: no data above the log end
@@ -115,7 +117,7 @@ internal sealed class LogSegment : IDisposable
     public static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs)
     {
         string path = System.IO.Path.Combine(directory, FileName(baseOffset, LogSuffix));
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous); // see Create
         long length = RandomAccess.GetLength(handle);
         if (length > int.MaxValue)
         {
