@@ -1,7 +1,7 @@
 using Broker.Protocol.Generator;
 
 // Usage: dotnet run --project src/Protocol.Generator -- <specs dir> <output dir>
-// e.g.   dotnet run --project src/Protocol.Generator -- ../shared/kafka-protocol src/Protocol/Messages
+// e.g.   dotnet run --project src/Protocol.Generator -- specs/kafka-protocol src/Protocol/Messages
 if (args.Length != 2)
 {
     Console.Error.WriteLine("usage: Protocol.Generator <specs dir> <output dir>");

@@ -14,13 +14,13 @@ internal static class SpecPaths
         }
     }
 
-    /// <summary>KAFKA_PROTOCOL_SPECS, else ../shared/kafka-protocol next to the repository.</summary>
+    /// <summary>KAFKA_PROTOCOL_SPECS, else the copy vendored in specs/kafka-protocol (CI clones have no ../shared).</summary>
     public static string SpecsRoot
     {
         get
         {
             string? env = Environment.GetEnvironmentVariable("KAFKA_PROTOCOL_SPECS");
-            string path = env ?? Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "kafka-protocol"));
+            string path = env ?? Path.Combine(RepositoryRoot, "specs", "kafka-protocol");
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException("Kafka JSON specs not found at " + path + " (set KAFKA_PROTOCOL_SPECS)");
             return path;
         }
