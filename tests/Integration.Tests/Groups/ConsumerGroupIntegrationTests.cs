@@ -1,4 +1,7 @@
+using Broker.Integration.Tests.Infrastructure;
+using Broker.Replication.Metadata;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broker.Integration.Tests.Groups;
 
@@ -11,7 +14,7 @@ public class ConsumerGroupIntegrationTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    internal static Task<GroupTestBroker> StartBrokerAsync() => GroupTestBroker.StartAsync(new Dictionary<string, string>
+    internal static Task<TestBroker> StartBrokerAsync() => TestBroker.StartAsync(new Dictionary<string, string>
     {
         ["group.initial.rebalance.delay.ms"] = "0",
         ["group.consumer.heartbeat.interval.ms"] = "500",
@@ -20,13 +23,14 @@ public class ConsumerGroupIntegrationTests
         ["group.consumer.min.heartbeat.interval.ms"] = "500",
     });
 
-    private static Task CreateTopicAsync(GroupTestBroker broker, string topic, int partitions)
+    private static Task CreateTopicAsync(TestBroker broker, string topic, int partitions)
     {
-        broker.CreateTopic(topic, partitions);
+        var result = broker.Services.GetRequiredService<TopicMetadataStore>().CreateTopic(topic, partitions, 1);
+        Assert.True(result.Succeeded, result.ErrorMessage);
         return Task.CompletedTask;
     }
 
-    private static ConsumerConfig ClassicConfig(GroupTestBroker broker, string groupId, PartitionAssignmentStrategy strategy) => new()
+    private static ConsumerConfig ClassicConfig(TestBroker broker, string groupId, PartitionAssignmentStrategy strategy) => new()
     {
         BootstrapServers = broker.BootstrapServers,
         GroupId = groupId,
@@ -45,7 +49,7 @@ public class ConsumerGroupIntegrationTests
     public async Task ThreeClassicConsumersSplitPartitions(PartitionAssignmentStrategy strategy)
     {
         await using var broker = await StartBrokerAsync();
-        string topic = GroupTestBroker.UniqueTopic();
+        string topic = TestBroker.UniqueTopic();
         await CreateTopicAsync(broker, topic, 6);
         string groupId = "group-" + topic;
         var consumers = new List<PollingConsumer>();
@@ -65,7 +69,7 @@ public class ConsumerGroupIntegrationTests
     public async Task PartitionsOfAMemberThatLeavesOrDiesMoveToTheOthers()
     {
         await using var broker = await StartBrokerAsync();
-        string topic = GroupTestBroker.UniqueTopic();
+        string topic = TestBroker.UniqueTopic();
         await CreateTopicAsync(broker, topic, 6);
         string groupId = "group-" + topic;
         var consumers = new List<PollingConsumer>();
@@ -96,7 +100,7 @@ public class ConsumerGroupIntegrationTests
     public async Task CommittedOffsetsSurviveBrokerRestart()
     {
         await using var broker = await StartBrokerAsync();
-        string topic = GroupTestBroker.UniqueTopic();
+        string topic = TestBroker.UniqueTopic();
         await CreateTopicAsync(broker, topic, 2);
         string groupId = "group-" + topic;
         var partition0 = new TopicPartition(topic, 0);
@@ -127,7 +131,7 @@ public class ConsumerGroupIntegrationTests
     public async Task ConsumerProtocolGroupGetsBalancedServerSideAssignment()
     {
         await using var broker = await StartBrokerAsync();
-        string topic = GroupTestBroker.UniqueTopic();
+        string topic = TestBroker.UniqueTopic();
         await CreateTopicAsync(broker, topic, 6);
         string groupId = "group-" + topic;
         var consumers = new List<PollingConsumer>();
