@@ -309,34 +309,94 @@ internal sealed class LogSegment : IDisposable
     }
 
     /// <summary>
-    /// The base offset of the first batch with max timestamp &gt;= <paramref name="timestamp"/>
-    /// and offset &gt;= <paramref name="startingOffset"/>, or -1.
+    /// The first record with timestamp &gt;= <paramref name="timestamp"/> and offset &gt;=
+    /// <paramref name="startingOffset"/> (Kafka LogSegment.findOffsetByTimestamp): the time index
+    /// gives a batch to start from, headers are scanned to the first batch whose max timestamp
+    /// qualifies, and that batch's records are walked (decompressed when needed). Returns the
+    /// record's own timestamp and offset and the batch's leader epoch; false when none qualifies.
     /// </summary>
-    public long FindOffsetByTimestamp(long timestamp, long startingOffset)
+    public bool TryFindOffsetByTimestamp(long timestamp, long startingOffset, out TimestampAndOffset found)
     {
         EnsureIndexesLoaded();
         long fromOffset = Math.Max(TimeIndex.LookupStartOffset(timestamp), startingOffset);
         (_, int position) = OffsetIndex.Lookup(fromOffset);
         var scanner = new BatchScanner(Handle, position, _size);
+        PooledBufferWriter? scratch = null;
         try
         {
             while (scanner.Next(out BatchInfo batch))
             {
-                if (batch.LastOffset >= startingOffset && batch.MaxTimestamp >= timestamp)
+                if (batch.LastOffset < startingOffset || batch.MaxTimestamp < timestamp)
                 {
-                    long offset = batch.BaseOffset;
-                    if (!batch.IsCompressed && !batch.IsLogAppendTime)
-                    {
-                        // Kafka answers with the first record at or after the timestamp, not the
-                        // batch: uncompressed records can be walked without decoding.
-                        offset = RecordTimestamps.FirstOffsetAtOrAfter(scanner.ReadWhole(batch), timestamp, batch.BaseOffset);
-                    }
-
-                    return Math.Max(offset, startingOffset);
+                    continue;
                 }
+
+                scratch ??= new PooledBufferWriter();
+                if (RecordTimestamps.TryFindFirstAtOrAfter(scanner.ReadWhole(batch), timestamp, startingOffset, scratch, out long recordTimestamp, out long offset))
+                {
+                    found = new TimestampAndOffset(recordTimestamp, offset, batch.PartitionLeaderEpoch);
+                    return true;
+                }
+
+                // An undecodable batch (or one whose qualifying records were compacted away):
+                // Kafka would move on to the next batch as well.
             }
 
-            return -1;
+            found = default;
+            return false;
+        }
+        finally
+        {
+            scratch?.Dispose();
+            scanner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The earliest record carrying the segment's largest timestamp (Kafka's MAX_TIMESTAMP answer,
+    /// KIP-734 as fixed by KAFKA-16310): the batch is found from the offset of the max timestamp,
+    /// then its records are walked. False for an empty segment.
+    /// </summary>
+    public bool TryFindOffsetOfMaxTimestamp(out TimestampAndOffset found)
+    {
+        long maxTimestamp = MaxTimestampSoFar;
+        long hint = OffsetOfMaxTimestampSoFar;
+        found = default;
+        if (maxTimestamp < 0)
+        {
+            return false;
+        }
+
+        (_, int position) = OffsetIndex.Lookup(hint);
+        using var scratch = new PooledBufferWriter();
+
+        // The index entry at or below the hint is the natural start; the whole file is scanned
+        // only if the batch is not after it (the hint is a batch's last offset, never past it).
+        return TryFindBatchWithMaxTimestamp(position, maxTimestamp, scratch, out found)
+            || (position > 0 && TryFindBatchWithMaxTimestamp(0, maxTimestamp, scratch, out found));
+    }
+
+    private bool TryFindBatchWithMaxTimestamp(int position, long maxTimestamp, PooledBufferWriter scratch, out TimestampAndOffset found)
+    {
+        var scanner = new BatchScanner(Handle, position, _size);
+        try
+        {
+            while (scanner.Next(out BatchInfo batch))
+            {
+                if (batch.MaxTimestamp != maxTimestamp)
+                {
+                    continue;
+                }
+
+                long offset = RecordTimestamps.TryFindOffsetOfMaxTimestamp(scanner.ReadWhole(batch), scratch, out long recordOffset)
+                    ? recordOffset
+                    : batch.LastOffset;
+                found = new TimestampAndOffset(maxTimestamp, offset, batch.PartitionLeaderEpoch);
+                return true;
+            }
+
+            found = default;
+            return false;
         }
         finally
         {

@@ -16,12 +16,11 @@ public sealed partial class PartitionLog
 
     /// <summary>
     /// ListOffsets (Kafka fetchOffsetByTimestamp): -2 earliest, -1 latest (log end offset; the
-    /// caller bounds it by the high watermark or last stable offset for consumers), -3 the batch
-    /// with the largest timestamp (its last offset), else the first batch whose max timestamp is
-    /// &gt;= <paramref name="timestamp"/>, answered with the first record at or after the timestamp
-    /// as Kafka does for uncompressed batches. For compressed batches the answer is the batch's
-    /// base offset (Kafka decompresses to look inside; a consumer seeking to our answer may see a
-    /// few earlier records of that batch). Null when no batch qualifies.
+    /// caller bounds it by the high watermark or last stable offset for consumers), -3 the earliest
+    /// record carrying the largest timestamp, else the first record whose timestamp is &gt;=
+    /// <paramref name="timestamp"/>, with that record's timestamp. Records inside compressed
+    /// batches are found by decompressing the one batch that holds the answer, as Kafka does.
+    /// Null when no record qualifies.
     /// </summary>
     public TimestampAndOffset? LookupOffsetForTimestamp(long timestamp)
     {
@@ -36,21 +35,7 @@ public sealed partial class PartitionLog
             case LatestTimestamp:
                 return new TimestampAndOffset(-1, logEndOffset, LeaderEpochCache.LatestEpoch);
             case MaxTimestamp:
-            {
-                long best = -1;
-                long bestOffset = -1;
-                foreach (LogSegment segment in segments)
-                {
-                    long ts = segment.MaxTimestampSoFar;
-                    if (ts > best)
-                    {
-                        best = ts;
-                        bestOffset = segment.OffsetOfMaxTimestampSoFar;
-                    }
-                }
-
-                return bestOffset < 0 ? null : new TimestampAndOffset(best, bestOffset, EpochForOffset(bestOffset));
-            }
+                return LookupOffsetOfMaxTimestamp(segments);
         }
 
         if (timestamp < 0)
@@ -65,15 +50,36 @@ public sealed partial class PartitionLog
                 continue;
             }
 
-            long offset = segment.FindOffsetByTimestamp(timestamp, logStartOffset);
-            if (offset >= 0 && offset < logEndOffset)
+            if (segment.TryFindOffsetByTimestamp(timestamp, logStartOffset, out TimestampAndOffset found) && found.Offset < logEndOffset)
             {
-                return new TimestampAndOffset(timestamp, offset, EpochForOffset(offset));
+                return WithEpoch(found);
             }
         }
 
         return null;
     }
+
+    /// <summary>The segment with the largest timestamp (the first one on a tie, as Kafka's maxBy), then the record inside it.</summary>
+    private TimestampAndOffset? LookupOffsetOfMaxTimestamp(LogSegment[] segments)
+    {
+        LogSegment? best = null;
+        long bestTimestamp = -1;
+        foreach (LogSegment segment in segments)
+        {
+            long ts = segment.MaxTimestampSoFar;
+            if (ts > bestTimestamp)
+            {
+                bestTimestamp = ts;
+                best = segment;
+            }
+        }
+
+        return best is not null && best.TryFindOffsetOfMaxTimestamp(out TimestampAndOffset found) ? WithEpoch(found) : null;
+    }
+
+    /// <summary>The batch's leader epoch when it has one, else the epoch cache's (batches from before KIP-101).</summary>
+    private TimestampAndOffset WithEpoch(TimestampAndOffset found) =>
+        found.LeaderEpoch >= 0 ? found : found with { LeaderEpoch = EpochForOffset(found.Offset) };
 
     private int EpochForOffset(long offset)
     {

@@ -1,72 +1,82 @@
-using System.Buffers.Binary;
+using Broker.Protocol;
 using Broker.Protocol.Records;
 
 namespace Broker.Storage;
 
 /// <summary>
-/// Walks the records of an uncompressed v2 batch far enough to read each record's timestamp
-/// delta and offset delta (record: varint length, int8 attributes, varlong timestampDelta,
-/// varint offsetDelta, ...), for ListOffsets by timestamp. Compressed batches are answered at
-/// batch granularity by the caller.
+/// Record-level answers for ListOffsets by timestamp, which Kafka gives per record, not per
+/// batch (LogSegment.findOffsetByTimestamp, RecordBatch.offsetOfMaxTimestamp): compressed
+/// batches are decompressed into a caller-owned scratch buffer, uncompressed ones are walked in
+/// place. In a LogAppendTime batch every record carries the batch's max timestamp, as Kafka's
+/// record iterator reports it. Not a hot path: ListOffsets, one batch per call.
 /// </summary>
 internal static class RecordTimestamps
 {
-    /// <summary>Offset of the first record with timestamp &gt;= <paramref name="target"/>; the batch's base offset if the records cannot be parsed.</summary>
-    public static long FirstOffsetAtOrAfter(ReadOnlySpan<byte> batch, long target, long fallback)
+    /// <summary>Largest decompressed batch we inflate for a lookup (guards against a decompression bomb on disk).</summary>
+    public const int MaxDecompressedBytes = 256 * 1024 * 1024;
+
+    /// <summary>
+    /// The first record with timestamp &gt;= <paramref name="target"/> and offset &gt;=
+    /// <paramref name="startingOffset"/>. False when no record qualifies or the batch cannot be decoded.
+    /// </summary>
+    public static bool TryFindFirstAtOrAfter(ReadOnlySpan<byte> batch, long target, long startingOffset, PooledBufferWriter scratch, out long timestamp, out long offset)
     {
-        if (batch.Length < RecordBatchHeader.HeaderSize)
+        timestamp = -1;
+        offset = -1;
+        if (!TryGetRecords(batch, scratch, out RecordBatchHeader header, out ReadOnlySpan<byte> records))
         {
-            return fallback;
+            return false;
         }
 
-        var header = new RecordBatchHeader(batch);
-        long baseOffset = header.BaseOffset;
-        long baseTimestamp = header.BaseTimestamp;
-        int count = header.RecordCount;
-        int p = RecordBatchHeader.HeaderSize;
-        for (int i = 0; i < count; i++)
+        bool logAppendTime = header.TimestampType == TimestampType.LogAppendTime;
+        foreach (Record record in new RecordEnumerator(records))
         {
-            if (!TryReadVarLong(batch, ref p, out long length) || length < 0 || p + length > batch.Length)
+            long recordTimestamp = logAppendTime ? header.MaxTimestamp : record.Timestamp(header.BaseTimestamp);
+            long recordOffset = record.Offset(header.BaseOffset);
+            if (recordTimestamp >= target && recordOffset >= startingOffset)
             {
-                return fallback;
-            }
-
-            int recordEnd = p + (int)length;
-            p++; // attributes
-            if (!TryReadVarLong(batch, ref p, out long timestampDelta) || !TryReadVarLong(batch, ref p, out long offsetDelta))
-            {
-                return fallback;
-            }
-
-            if (baseTimestamp + timestampDelta >= target)
-            {
-                return baseOffset + offsetDelta;
-            }
-
-            p = recordEnd;
-        }
-
-        return fallback;
-    }
-
-    private static bool TryReadVarLong(ReadOnlySpan<byte> data, ref int position, out long value)
-    {
-        ulong raw = 0;
-        int shift = 0;
-        while (position < data.Length && shift < 64)
-        {
-            byte b = data[position++];
-            raw |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0)
-            {
-                value = (long)(raw >> 1) ^ -(long)(raw & 1);
+                timestamp = recordTimestamp;
+                offset = recordOffset;
                 return true;
             }
-
-            shift += 7;
         }
 
-        value = 0;
         return false;
+    }
+
+    /// <summary>
+    /// The offset of the first record whose timestamp equals the batch's max timestamp (Kafka
+    /// answers MAX_TIMESTAMP with the earliest such record). False when the batch cannot be decoded.
+    /// </summary>
+    public static bool TryFindOffsetOfMaxTimestamp(ReadOnlySpan<byte> batch, PooledBufferWriter scratch, out long offset)
+    {
+        offset = -1;
+        if (!TryGetRecords(batch, scratch, out RecordBatchHeader header, out ReadOnlySpan<byte> records))
+        {
+            return false;
+        }
+
+        bool logAppendTime = header.TimestampType == TimestampType.LogAppendTime;
+        foreach (Record record in new RecordEnumerator(records))
+        {
+            if (logAppendTime || record.Timestamp(header.BaseTimestamp) == header.MaxTimestamp)
+            {
+                offset = record.Offset(header.BaseOffset);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryGetRecords(ReadOnlySpan<byte> batch, PooledBufferWriter scratch, out RecordBatchHeader header, out ReadOnlySpan<byte> records)
+    {
+        records = default;
+        if (!RecordBatchHeader.TryRead(batch, out header))
+        {
+            return false;
+        }
+
+        return RecordBatchRecords.TryGetRecords(batch, scratch, MaxDecompressedBytes, out records) == ErrorCode.None;
     }
 }
