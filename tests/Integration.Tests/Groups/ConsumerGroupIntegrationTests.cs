@@ -23,14 +23,14 @@ public class ConsumerGroupIntegrationTests
         ["group.consumer.min.heartbeat.interval.ms"] = "500",
     });
 
-    private static Task CreateTopicAsync(TestBroker broker, string topic, int partitions)
+    internal static Task CreateTopicAsync(TestBroker broker, string topic, int partitions)
     {
         var result = broker.Services.GetRequiredService<TopicMetadataStore>().CreateTopic(topic, partitions, 1);
         Assert.True(result.Succeeded, result.ErrorMessage);
         return Task.CompletedTask;
     }
 
-    private static ConsumerConfig ClassicConfig(TestBroker broker, string groupId, PartitionAssignmentStrategy strategy) => new()
+    internal static ConsumerConfig ClassicConfig(TestBroker broker, string groupId, PartitionAssignmentStrategy strategy) => new()
     {
         BootstrapServers = broker.BootstrapServers,
         GroupId = groupId,

@@ -16,15 +16,20 @@ internal sealed class PollingConsumer : IDisposable
     private volatile bool _abandoned;
     private int _disposed;
 
-    public PollingConsumer(ConsumerConfig config, string topic)
+    private readonly List<TopicPartition> _revoked = new();
+    private int _assignEvents;
+
+    public PollingConsumer(ConsumerConfig config, string topic) : this(config, new[] { topic }) { }
+
+    public PollingConsumer(ConsumerConfig config, IEnumerable<string> topics)
     {
         Consumer = new ConsumerBuilder<byte[], byte[]>(config)
-            .SetPartitionsAssignedHandler((_, partitions) => { lock (_gate) _assigned.UnionWith(partitions); })
-            .SetPartitionsRevokedHandler((_, partitions) => { lock (_gate) _assigned.ExceptWith(partitions.Select(p => p.TopicPartition)); })
-            .SetPartitionsLostHandler((_, partitions) => { lock (_gate) _assigned.ExceptWith(partitions.Select(p => p.TopicPartition)); })
+            .SetPartitionsAssignedHandler((_, partitions) => { lock (_gate) { _assigned.UnionWith(partitions); if (partitions.Count > 0) _assignEvents++; } })
+            .SetPartitionsRevokedHandler((_, partitions) => { lock (_gate) { _assigned.ExceptWith(partitions.Select(p => p.TopicPartition)); _revoked.AddRange(partitions.Select(p => p.TopicPartition)); } })
+            .SetPartitionsLostHandler((_, partitions) => { lock (_gate) { _assigned.ExceptWith(partitions.Select(p => p.TopicPartition)); _revoked.AddRange(partitions.Select(p => p.TopicPartition)); } })
             .SetErrorHandler((_, error) => Errors.Add(error))
             .Build();
-        Consumer.Subscribe(topic);
+        Consumer.Subscribe(topics);
         _thread = new Thread(Run) { IsBackground = true, Name = "consumer-" + config.GroupId };
         _thread.Start();
     }
@@ -36,6 +41,18 @@ internal sealed class PollingConsumer : IDisposable
     public HashSet<TopicPartition> Assigned
     {
         get { lock (_gate) return new HashSet<TopicPartition>(_assigned); }
+    }
+
+    /// <summary>Every partition ever taken away (revoked or lost), in callback order, duplicates kept.</summary>
+    public List<TopicPartition> Revoked
+    {
+        get { lock (_gate) return new List<TopicPartition>(_revoked); }
+    }
+
+    /// <summary>How many assignment callbacks brought at least one partition.</summary>
+    public int AssignEvents
+    {
+        get { lock (_gate) return _assignEvents; }
     }
 
     private void Run()
