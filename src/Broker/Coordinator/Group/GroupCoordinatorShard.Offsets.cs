@@ -243,8 +243,8 @@ public sealed partial class GroupCoordinatorShard
     /// <summary>
     /// Kafka's offset expiry: offsets of a group without members expire offsets.retention.minutes
     /// after the group became empty (or after their commit for simple groups); offsets with an
-    /// explicit expire timestamp (OffsetCommit v2-v4 retention) at that time; a group left
-    /// empty with no offsets is deleted too.
+    /// explicit expire timestamp (OffsetCommit v2-v4 retention) at that time; a group that is
+    /// empty with no offsets left is deleted too, at the first check that finds it so.
     /// </summary>
     internal async ValueTask<int> CleanupExpiredOffsetsAsync()
     {
@@ -289,6 +289,15 @@ public sealed partial class GroupCoordinatorShard
                 if (group is ConsumerGroup consumer) consumer.AddDeletionRecords(records);
                 else records.Add(new ClassicGroupRecord(groupId, null));
             }
+        }
+        // Kafka's cleanupGroupMetadata also deletes groups that are empty and have no offsets at
+        // all (every member left and nothing was ever committed, or DeleteOffsets removed it all).
+        foreach (var (groupId, group) in _groups)
+        {
+            if (_offsets.ContainsKey(groupId) || !group.IsEmpty) continue;
+            if (group is ConsumerGroup consumer) consumer.AddDeletionRecords(records);
+            else if (group is ClassicGroup classic && classic.State == ClassicGroupState.Empty && classic.PendingMembers.Count == 0)
+                records.Add(new ClassicGroupRecord(groupId, null)); // a pending member is about to join: leave it be
         }
         if (records.Count == 0) return 0;
         var error = await AppendAsync(records).ConfigureAwait(false);
