@@ -45,6 +45,7 @@ public sealed class KafkaConnection
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _connectionClosed = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ClientIdCache _clientIds = new(); // only the reading loop parses headers
 
     // The frame being assembled: a pooled buffer of exactly _frameSize bytes, _frameFilled so far.
     private byte[]? _frame;
@@ -238,7 +239,7 @@ public sealed class KafkaConnection
         int frameSize = _frameSize;
         _frame = null; // ownership moves to the PendingRequest (or is returned below)
         var header = new RequestHeader();
-        RequestParseStatus status = RequestParser.Parse(new ReadOnlyMemory<byte>(frame, 0, frameSize), header, out _, out IRequest? request);
+        RequestParseStatus status = RequestParser.Parse(new ReadOnlyMemory<byte>(frame, 0, frameSize), header, _clientIds, out _, out IRequest? request);
         IApiHandler? handler = status == RequestParseStatus.Ok ? _registry.Get(header.RequestApiKey) : null;
         if (status == RequestParseStatus.Ok && handler is not null
             && header.RequestApiVersion >= handler.MinVersion && header.RequestApiVersion <= handler.MaxVersion)

@@ -44,7 +44,15 @@ public static class RequestHeaderCodec
     /// the client id). Returns false when the header is malformed (reader.Failed is then set);
     /// <paramref name="headerVersion"/> is the version used, for the body's reader position.
     /// </summary>
-    public static bool TryRead(ref KafkaReader reader, RequestHeader header, out short headerVersion)
+    public static bool TryRead(ref KafkaReader reader, RequestHeader header, out short headerVersion) =>
+        TryRead(ref reader, header, clientIds: null, out headerVersion);
+
+    /// <summary>
+    /// As <see cref="TryRead(ref KafkaReader, RequestHeader, out short)"/>, taking the client id
+    /// string from the connection's <paramref name="clientIds"/> when it is the one last seen, so
+    /// a steady stream of requests decodes its headers without allocating.
+    /// </summary>
+    public static bool TryRead(ref KafkaReader reader, RequestHeader header, ClientIdCache? clientIds, out short headerVersion)
     {
         headerVersion = 1;
         if (reader.Remaining < 4)
@@ -59,8 +67,49 @@ public static class RequestHeaderCodec
         headerVersion = HeaderVersion(apiKey, apiVersion);
         header.UnknownTaggedFields = null;
         header.ClientId = "";
-        header.Read(ref reader, headerVersion);
+        if (clientIds is null)
+        {
+            header.Read(ref reader, headerVersion);
+            return !reader.Failed;
+        }
+
+        // The generated RequestHeader.Read, with the client id taken from the cache.
+        header.RequestApiKey = reader.ReadInt16();
+        header.RequestApiVersion = reader.ReadInt16();
+        header.CorrelationId = reader.ReadInt32();
+        if (headerVersion >= 1) header.ClientId = ReadClientId(ref reader, clientIds);
+        if (headerVersion >= 2) header.UnknownTaggedFields = ReadTaggedFields(ref reader);
         return !reader.Failed;
+    }
+
+    /// <summary>Client id: a classic nullable string in every header version (never compact).</summary>
+    private static string? ReadClientId(ref KafkaReader reader, ClientIdCache clientIds)
+    {
+        // Failures yield null, as the generated reader's ReadString(compact: false, nullable: true) does.
+        short length = reader.ReadInt16();
+        if (reader.Failed) return null;
+        if (length < 0)
+        {
+            if (length != -1) reader.Fail();
+            return null;
+        }
+        ReadOnlyMemory<byte> utf8 = reader.ReadRawMemory(length);
+        return reader.Failed ? null : clientIds.Get(utf8.Span);
+    }
+
+    /// <summary>Header v2 defines no tagged fields: every one is kept as unknown, as the generated code does.</summary>
+    private static List<RawTaggedField>? ReadTaggedFields(ref KafkaReader reader)
+    {
+        List<RawTaggedField>? unknown = null;
+        uint taggedCount = reader.ReadUnsignedVarInt();
+        for (uint t = 0; t < taggedCount && !reader.Failed; t++)
+        {
+            uint tag = reader.ReadUnsignedVarInt();
+            int tagSize = reader.ReadTaggedFieldSize();
+            if (tagSize < 0) break;
+            reader.ReadUnknownTaggedField(ref unknown, tag, tagSize);
+        }
+        return unknown;
     }
 }
 

@@ -26,11 +26,16 @@ public enum RequestParseStatus
 /// </summary>
 public static class RequestParser
 {
-    public static RequestParseStatus Parse(ReadOnlyMemory<byte> frame, RequestHeader header, out short headerVersion, out IRequest? request)
+    public static RequestParseStatus Parse(ReadOnlyMemory<byte> frame, RequestHeader header, out short headerVersion, out IRequest? request) =>
+        Parse(frame, header, clientIds: null, out headerVersion, out request);
+
+    /// <summary>As above, reusing the connection's last client id string (<see cref="ClientIdCache"/>).</summary>
+    public static RequestParseStatus Parse(ReadOnlyMemory<byte> frame, RequestHeader header, ClientIdCache? clientIds,
+        out short headerVersion, out IRequest? request)
     {
         request = null;
         var reader = new KafkaReader(frame);
-        if (!RequestHeaderCodec.TryRead(ref reader, header, out headerVersion)) return RequestParseStatus.MalformedHeader;
+        if (!RequestHeaderCodec.TryRead(ref reader, header, clientIds, out headerVersion)) return RequestParseStatus.MalformedHeader;
         ApiInfo? api = ApiMessages.Get(header.RequestApiKey);
         if (api is null) return RequestParseStatus.UnknownApiKey;
         if (!api.IsSupported(header.RequestApiVersion)) return RequestParseStatus.UnsupportedVersion;
