@@ -17,6 +17,7 @@
 // answers, no preferred read replica (KIP-392), no rack awareness.
 using Broker.Config;
 using Broker.Fetch;
+using Broker.Metrics;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Replication;
@@ -26,7 +27,7 @@ using Broker.Storage;
 
 namespace Broker.Handlers;
 
-public sealed class FetchHandler(ReplicaManager replicaManager, FetchSessionCache sessions, BrokerConfig config) : IApiHandler
+public sealed class FetchHandler(ReplicaManager replicaManager, FetchSessionCache sessions, BrokerConfig config, BrokerMetrics? metrics = null) : IApiHandler
 {
     private const int InitialEpoch = 0;
     private const int FinalEpoch = -1;
@@ -118,6 +119,11 @@ public sealed class FetchHandler(ReplicaManager replicaManager, FetchSessionCach
 
                 reader.ReadAll(results, maxBytes, out _);
             }
+        }
+
+        if (!isFollower)
+        {
+            metrics?.Topics.RecordFetch(entries, results, replicaManager.Metadata);
         }
 
         return BuildResponse(version, session, entries, results, incremental);

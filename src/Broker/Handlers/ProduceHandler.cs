@@ -17,6 +17,7 @@
 // KIPs: 98 (idempotence), 110 (zstd needs v7), 467 (record errors), 951 (current leader, v10+:
 // only on NOT_LEADER_OR_FOLLOWER, which a single node never answers).
 using Broker.Config;
+using Broker.Metrics;
 using Broker.Produce;
 using Broker.Protocol;
 using Broker.Protocol.Compression;
@@ -30,7 +31,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Broker.Handlers;
 
-public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig config, ILogger<ProduceHandler> logger) : IApiHandler
+public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig config, ILogger<ProduceHandler> logger,
+    BrokerMetrics? metrics = null) : IApiHandler
 {
     private readonly ProduceSettingsCache _settings = new(config);
 
@@ -180,6 +182,11 @@ public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig c
             {
                 response.LogStartOffset = info.LogStartOffset;
                 return Fail(response, info.Error, null, acks, topicName, data.Index);
+            }
+
+            if (!info.IsDuplicate)
+            {
+                metrics?.Topics.RecordProduce(topicName, data.Records?.SizeInBytes ?? 0, info.RecordCount);
             }
 
             response.BaseOffset = info.FirstOffset;

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using Broker.Handlers;
+using Broker.Metrics;
 using Broker.Protocol;
 using Broker.Protocol.Framing;
 using Broker.Protocol.Messages;
@@ -41,6 +43,7 @@ public sealed class KafkaConnection
     private readonly HandlerRegistry _registry;
     private readonly ILogger _logger;
     private readonly string _listenerName;
+    private readonly RequestMetrics? _requestMetrics;
     private readonly Channel<PendingRequest> _pending;
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _connectionClosed = new();
@@ -55,7 +58,8 @@ public sealed class KafkaConnection
     private int _inFlight;
     private int _closeStarted;
 
-    public KafkaConnection(long id, IConnectionTransport transport, ConnectionOptions options, HandlerRegistry registry, ILogger logger, string listenerName)
+    public KafkaConnection(long id, IConnectionTransport transport, ConnectionOptions options, HandlerRegistry registry, ILogger logger, string listenerName,
+        RequestMetrics? requestMetrics = null)
     {
         Id = id;
         _transport = transport;
@@ -63,6 +67,7 @@ public sealed class KafkaConnection
         _registry = registry;
         _logger = logger;
         _listenerName = listenerName;
+        _requestMetrics = requestMetrics;
         _pending = Channel.CreateBounded<PendingRequest>(new BoundedChannelOptions(options.MaxInFlightRequests)
         {
             SingleReader = true,
@@ -235,6 +240,7 @@ public sealed class KafkaConnection
     /// <summary>Parses and dispatches the assembled frame; false = close the connection.</summary>
     private async ValueTask<bool> DispatchFrameAsync()
     {
+        long receivedTimestamp = Stopwatch.GetTimestamp();
         byte[] frame = _frame!;
         int frameSize = _frameSize;
         _frame = null; // ownership moves to the PendingRequest (or is returned below)
@@ -256,7 +262,7 @@ public sealed class KafkaConnection
             }
 
             short responseHeaderVersion = ApiMessages.ResponseHeaderVersion(header.RequestApiKey, header.RequestApiVersion);
-            return await EnqueueAsync(new PendingRequest(context, response, frame, responseHeaderVersion)).ConfigureAwait(false);
+            return await EnqueueAsync(new PendingRequest(context, response, frame, responseHeaderVersion) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
         }
 
         ArrayPool<byte>.Shared.Return(frame);
@@ -267,7 +273,7 @@ public sealed class KafkaConnection
             var context = new RequestContext(header, Id, _transport.RemoteEndPoint, _listenerName);
             header.RequestApiVersion = 0;
             var body = ErrorResponses.UnsupportedApiVersions(_registry);
-            return await EnqueueAsync(new PendingRequest(context, ValueTask.FromResult<IApiMessage?>(body), null, 0)).ConfigureAwait(false);
+            return await EnqueueAsync(new PendingRequest(context, ValueTask.FromResult<IApiMessage?>(body), null, 0) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
         }
 
         string reason = status switch
@@ -317,6 +323,7 @@ public sealed class KafkaConnection
                     reader.TryRead(out _);
                     ResponseFrame? frame = await CompleteAsync(next).ConfigureAwait(false);
                     Interlocked.Decrement(ref _inFlight);
+                    _requestMetrics?.Record(next.Context.ApiKey, next.Context.ApiVersion, next.ReceivedTimestamp);
                     if (frame is null) continue;
                     batch.Add(frame);
                     batchBytes += frame.FrameBytes;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Broker.Config;
 using Broker.Handlers;
+using Broker.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -31,10 +32,13 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _idleSweeper = Task.CompletedTask;
     private long _nextConnectionId;
+    private readonly RequestMetrics? _requestMetrics;
     private readonly Dictionary<string, IPEndPoint> _bound = new(StringComparer.OrdinalIgnoreCase);
 
-    public KafkaServer(BrokerConfig config, HandlerRegistry registry, BrokerEndpoints endpoints, ILoggerFactory loggerFactory)
+    public KafkaServer(BrokerConfig config, HandlerRegistry registry, BrokerEndpoints endpoints, ILoggerFactory loggerFactory,
+        BrokerMetrics? metrics = null)
     {
+        _requestMetrics = metrics?.Requests;
         _config = config;
         _registry = registry;
         _endpoints = endpoints;
@@ -134,7 +138,7 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
             if (receiveBuffer > 0) client.ReceiveBufferSize = receiveBuffer;
             long id = Interlocked.Increment(ref _nextConnectionId);
             var transport = new SocketTransport(client, _logger, _options.InputPauseThresholdBytes);
-            var connection = new KafkaConnection(id, transport, _options, _registry, _loggerFactory.CreateLogger<KafkaConnection>(), listener.ListenerName);
+            var connection = new KafkaConnection(id, transport, _options, _registry, _loggerFactory.CreateLogger<KafkaConnection>(), listener.ListenerName, _requestMetrics);
             _connections[id] = connection;
             _ = RunConnectionAsync(connection);
         }

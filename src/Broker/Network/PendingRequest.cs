@@ -19,6 +19,9 @@ internal sealed class PendingRequest(RequestContext context, ValueTask<IApiMessa
 
     public short ResponseHeaderVersion { get; } = responseHeaderVersion;
 
+    /// <summary>Stopwatch timestamp of the complete request frame (the request metrics' total time starts here).</summary>
+    public long ReceivedTimestamp { get; init; }
+
     public void ReleaseFrame()
     {
         byte[]? buffer = _frameBuffer;
