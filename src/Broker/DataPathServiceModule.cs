@@ -82,6 +82,7 @@ public sealed class DataPathServiceModule : IServiceModule
             FlushOffsetCheckpointIntervalMs = config.GetLong("log.flush.offset.checkpoint.interval.ms"),
             ProducerIdExpirationMs = config.GetLong("producer.id.expiration.ms"),
             ProducerIdExpirationCheckIntervalMs = config.GetLong("producer.id.expiration.check.interval.ms"),
+            OpenSegmentHandlesMax = config.GetInt("log.segment.open.handles.max"),
             NodeId = config.NodeId,
             ClusterId = clusterId,
         };

@@ -48,7 +48,7 @@ public sealed partial class LogManager
                 highWatermarks.GetValueOrDefault(topicPartition, 0));
             try
             {
-                PartitionLog log = PartitionLog.Load(directory, topicPartition, Guid.Empty, Config.DefaultLogConfig, _time, _loggerFactory.CreateLogger<PartitionLog>(), state);
+                PartitionLog log = PartitionLog.Load(directory, topicPartition, Guid.Empty, Config.DefaultLogConfig, _time, _loggerFactory.CreateLogger<PartitionLog>(), state, _handleCache);
                 _logs[topicPartition] = log;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException)

@@ -33,6 +33,7 @@ public sealed partial class LogManager : IDisposable
     private readonly List<ITimer> _timers = new();
     private readonly List<Task> _directoryDeletes = new();
     private readonly TimeProvider _time;
+    private readonly SegmentHandleCache _handleCache;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private bool _started;
@@ -46,6 +47,7 @@ public sealed partial class LogManager : IDisposable
         }
 
         Config = config;
+        _handleCache = new SegmentHandleCache(config.OpenSegmentHandlesMax);
         _time = time ?? TimeProvider.System;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<LogManager>();
@@ -54,6 +56,9 @@ public sealed partial class LogManager : IDisposable
     public LogManagerConfig Config { get; }
 
     public IReadOnlyList<string> LogDirs => Config.LogDirs;
+
+    /// <summary>The bound on open sealed segments shared by every log (log.segment.open.handles.max).</summary>
+    public SegmentHandleCache HandleCache => _handleCache;
 
     public ICollection<PartitionLog> AllLogs => _logs.Values;
 
@@ -118,7 +123,7 @@ public sealed partial class LogManager : IDisposable
 
             string dir = PickLogDir();
             string directory = Path.Combine(dir, topicPartition.DirectoryName);
-            PartitionLog log = PartitionLog.Create(directory, topicPartition, topicId, config ?? Config.DefaultLogConfig, _time, _loggerFactory.CreateLogger<PartitionLog>());
+            PartitionLog log = PartitionLog.Create(directory, topicPartition, topicId, config ?? Config.DefaultLogConfig, _time, _loggerFactory.CreateLogger<PartitionLog>(), _handleCache);
             _logs[topicPartition] = log;
             _logger.LogInformation("Created log for {Partition} in {Dir}", topicPartition, dir);
             return log;

@@ -33,6 +33,13 @@ public sealed record LogManagerConfig
     /// <summary>How often segments renamed *.deleted are checked for file.delete.delay.ms (Kafka schedules each one).</summary>
     public long DeleteCheckIntervalMs { get; init; } = 5_000;
 
+    /// <summary>
+    /// log.segment.open.handles.max (our extension): sealed segments whose .log file may stay open
+    /// (and indexes loaded) at once across all partitions; active segments are not counted. Apache
+    /// Kafka keeps every segment open and relies on the OS limit on open files instead.
+    /// </summary>
+    public int OpenSegmentHandlesMax { get; init; } = SegmentHandleCache.DefaultCapacity;
+
     /// <summary>node.id written to / checked against meta.properties (-1: do not check).</summary>
     public int NodeId { get; init; } = -1;
 

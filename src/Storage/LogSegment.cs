@@ -16,10 +16,12 @@ namespace Broker.Storage;
 /// Threads: one writer (the partition's append/truncate path, serialised by PartitionLog) and any
 /// number of readers. The writer writes bytes with positional writes first and publishes the new
 /// <see cref="Size"/> afterwards, so readers that clamp to Size only see whole appended batches.
-/// Sealed segments never change (apart from truncation by a follower, serialised by the owner),
-/// and their indexes are loaded lazily on first lookup, under a lock taken once.
+/// Sealed segments never change (apart from truncation by a follower, serialised by the owner).
+/// A sealed segment's file is opened and its indexes loaded on first use, under a lease, and
+/// closed again by the <see cref="SegmentHandleCache"/> when it is idle (LogSegment.Leases.cs):
+/// every use of <see cref="Handle"/> or the indexes of a sealed segment holds a lease.
 /// </summary>
-internal sealed class LogSegment : IDisposable
+internal sealed partial class LogSegment : IDisposable
 {
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
@@ -28,18 +30,21 @@ internal sealed class LogSegment : IDisposable
 
     private readonly object _loadLock = new();
     private volatile bool _indexesLoaded;
+    private volatile bool _timestampsKnown;
     private volatile int _size;
     private long _maxTimestampSoFar = -1;
     private long _offsetOfMaxTimestampSoFar;
     private int _bytesSinceLastIndexEntry;
     private int _indexIntervalBytes;
 
-    private LogSegment(string directory, long baseOffset, SafeFileHandle handle, int size, int indexIntervalBytes, int maxIndexBytes, long createdMs)
+    private LogSegment(string directory, long baseOffset, SafeFileHandle? handle, int size, int indexIntervalBytes, int maxIndexBytes, long createdMs, SegmentHandleCache cache)
     {
         Directory = directory;
         BaseOffset = baseOffset;
         LogPath = System.IO.Path.Combine(directory, FileName(baseOffset, LogSuffix));
-        Handle = handle;
+        _handle = handle;
+        _pinned = handle is not null;
+        _cache = cache;
         _size = size;
         _indexIntervalBytes = indexIntervalBytes;
         OffsetIndex = new OffsetIndex(System.IO.Path.Combine(directory, FileName(baseOffset, IndexSuffix)), baseOffset, maxIndexBytes);
@@ -54,8 +59,19 @@ internal sealed class LogSegment : IDisposable
 
     public string LogPath { get; private set; }
 
-    /// <summary>The open .log file; shared with <see cref="FileRecords"/> handed to readers.</summary>
-    public SafeFileHandle Handle { get; }
+    /// <summary>
+    /// The open .log file: valid while the segment is active (pinned) or the caller holds a lease;
+    /// shared with the <see cref="FileRecords"/> handed to readers, which hold a lease each.
+    /// </summary>
+    public SafeFileHandle Handle
+    {
+        get
+        {
+            SafeFileHandle? handle = _handle;
+            Debug.Assert(handle is not null && (_pinned || _leases > 0), "the handle is used under a lease or on the active segment");
+            return handle ?? throw new ObjectDisposedException(LogPath, "The segment file is not open.");
+        }
+    }
 
     public OffsetIndex OffsetIndex { get; }
 
@@ -72,8 +88,8 @@ internal sealed class LogSegment : IDisposable
     {
         get
         {
-            EnsureIndexesLoaded();
-            return Math.Max(Volatile.Read(ref _maxTimestampSoFar), TimeIndex.LastEntry.Timestamp);
+            EnsureTimestampsKnown();
+            return Volatile.Read(ref _maxTimestampSoFar);
         }
     }
 
@@ -82,9 +98,8 @@ internal sealed class LogSegment : IDisposable
     {
         get
         {
-            EnsureIndexesLoaded();
-            (long ts, long offset) = TimeIndex.LastEntry;
-            return Volatile.Read(ref _maxTimestampSoFar) >= ts ? Volatile.Read(ref _offsetOfMaxTimestampSoFar) : offset;
+            EnsureTimestampsKnown();
+            return Volatile.Read(ref _offsetOfMaxTimestampSoFar);
         }
     }
 
@@ -93,7 +108,7 @@ internal sealed class LogSegment : IDisposable
         baseOffset.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + suffix;
 
     /// <summary>Creates an empty active segment (fails if a non-empty .log with this base offset exists).</summary>
-    public static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs)
+    public static LogSegment Create(string directory, long baseOffset, LogConfig config, long nowMs, SegmentHandleCache cache)
     {
         string path = System.IO.Path.Combine(directory, FileName(baseOffset, LogSuffix));
         // Asynchronous: the network sends fetched regions with SendPacketsAsync (sendfile), which
@@ -104,24 +119,26 @@ internal sealed class LogSegment : IDisposable
             RandomAccess.SetLength(handle, 0); // a leftover of an interrupted roll or truncation: no data above the log end
         }
 
-        var segment = new LogSegment(directory, baseOffset, handle, 0, config.IndexIntervalBytes, config.SegmentIndexBytes, nowMs);
+        var segment = new LogSegment(directory, baseOffset, handle, 0, config.IndexIntervalBytes, config.SegmentIndexBytes, nowMs, cache);
         segment.OffsetIndex.Reset();
         segment.TimeIndex.Reset();
         segment.OffsetIndex.OpenForAppend(config.SegmentIndexBytes);
         segment.TimeIndex.OpenForAppend(config.SegmentIndexBytes);
         segment._indexesLoaded = true;
+        segment._timestampsKnown = true;
         return segment;
     }
 
-    /// <summary>Opens an existing segment; its size is the file length (recovery may truncate it later).</summary>
-    public static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs)
+    /// <summary>
+    /// Opens an existing segment without opening its file (that happens on first use); its size
+    /// is the file length (recovery may truncate it later).
+    /// </summary>
+    public static LogSegment Open(string directory, long baseOffset, LogConfig config, long nowMs, SegmentHandleCache cache)
     {
         string path = System.IO.Path.Combine(directory, FileName(baseOffset, LogSuffix));
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous); // see Create
-        long length = RandomAccess.GetLength(handle);
+        long length = new FileInfo(path).Length; // throws FileNotFoundException (an IOException) when missing
         if (length > int.MaxValue)
         {
-            handle.Dispose();
             throw new InvalidDataException($"Segment {path} is {length} bytes, larger than a segment can be.");
         }
 
@@ -134,14 +151,15 @@ internal sealed class LogSegment : IDisposable
         {
         }
 
-        return new LogSegment(directory, baseOffset, handle, (int)length, config.IndexIntervalBytes, config.SegmentIndexBytes, createdMs);
+        return new LogSegment(directory, baseOffset, null, (int)length, config.IndexIntervalBytes, config.SegmentIndexBytes, createdMs, cache);
     }
 
     public void UpdateConfig(LogConfig config) => _indexIntervalBytes = config.IndexIntervalBytes;
 
     /// <summary>
-    /// Loads the indexes (once). A missing or inconsistent index is rebuilt from the log and
-    /// rewritten, as Kafka does when its sanity check fails at load.
+    /// Loads the indexes (once per time the segment is opened). A missing or inconsistent index is
+    /// rebuilt from the log and rewritten, as Kafka does when its sanity check fails at load.
+    /// The caller holds a lease (or the segment is active), so the indexes cannot be dropped meanwhile.
     /// </summary>
     public void EnsureIndexesLoaded()
     {
@@ -150,6 +168,7 @@ internal sealed class LogSegment : IDisposable
             return;
         }
 
+        Debug.Assert(_pinned || _leases > 0, "indexes are loaded under a lease");
         lock (_loadLock)
         {
             if (_indexesLoaded)
@@ -164,16 +183,43 @@ internal sealed class LogSegment : IDisposable
                 TimeIndex.Persist();
             }
 
+            // The last time index entry of a sealed segment is its largest timestamp (written at
+            // seal): remember it, so retention and MAX_TIMESTAMP need not reopen the segment.
+            (long ts, long offset) = TimeIndex.LastEntry;
+            if (ts > _maxTimestampSoFar)
+            {
+                Volatile.Write(ref _offsetOfMaxTimestampSoFar, offset);
+                Volatile.Write(ref _maxTimestampSoFar, ts);
+            }
+
+            _timestampsKnown = true;
             _indexesLoaded = true;
         }
     }
 
+    /// <summary>Loads the indexes once so that the segment's max timestamp is known; later calls cost nothing.</summary>
+    private void EnsureTimestampsKnown()
+    {
+        if (_timestampsKnown)
+        {
+            return;
+        }
+
+        using SegmentLease lease = Acquire();
+        EnsureIndexesLoaded();
+    }
+
     /// <summary>Marks the indexes as loaded (after recovery rebuilt them).</summary>
-    public void MarkIndexesLoaded() => _indexesLoaded = true;
+    public void MarkIndexesLoaded()
+    {
+        _timestampsKnown = true;
+        _indexesLoaded = true;
+    }
 
     /// <summary>Reopens a sealed segment for appends (the last segment after a restart, or after truncation).</summary>
     public void OpenForAppend(LogConfig config)
     {
+        Pin();
         EnsureIndexesLoaded();
         if (!OffsetIndex.IsActive)
         {
@@ -191,6 +237,8 @@ internal sealed class LogSegment : IDisposable
             _maxTimestampSoFar = ts;
             _offsetOfMaxTimestampSoFar = offset;
         }
+
+        _timestampsKnown = true;
     }
 
     /// <summary>
@@ -254,6 +302,7 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public bool TryFindBatch(long offset, int sizeLimit, out BatchInfo batch)
     {
+        using SegmentLease lease = Acquire();
         EnsureIndexesLoaded();
         (_, int startPosition) = OffsetIndex.Lookup(offset);
         var scanner = new BatchScanner(Handle, startPosition, sizeLimit, 8 * 1024);
@@ -283,6 +332,7 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public long LastBatchBoundaryAtOrBefore(long start, long limit)
     {
+        using SegmentLease lease = Acquire();
         EnsureIndexesLoaded();
         (_, int indexed) = OffsetIndex.LookupByPosition((int)Math.Min(limit, int.MaxValue));
         long from = Math.Max(start, indexed);
@@ -317,6 +367,7 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public bool TryFindOffsetByTimestamp(long timestamp, long startingOffset, out TimestampAndOffset found)
     {
+        using SegmentLease lease = Acquire();
         EnsureIndexesLoaded();
         long fromOffset = Math.Max(TimeIndex.LookupStartOffset(timestamp), startingOffset);
         (_, int position) = OffsetIndex.Lookup(fromOffset);
@@ -367,6 +418,8 @@ internal sealed class LogSegment : IDisposable
             return false;
         }
 
+        using SegmentLease lease = Acquire();
+        EnsureIndexesLoaded();
         (_, int position) = OffsetIndex.Lookup(hint);
         using var scratch = new PooledBufferWriter();
 
@@ -407,6 +460,7 @@ internal sealed class LogSegment : IDisposable
     /// <summary>The last batch of the segment (scanning from the last index entry), or false when empty.</summary>
     public bool TryReadLastBatch(out BatchInfo last)
     {
+        using SegmentLease lease = Acquire();
         EnsureIndexesLoaded();
         var scanner = new BatchScanner(Handle, OffsetIndex.LastPosition, _size);
         try
@@ -434,6 +488,7 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public int RebuildIndexes(bool validate, out int truncatedBytes, Action<BatchInfo>? visitor = null, long previousLastOffset = -1)
     {
+        using SegmentLease lease = Acquire();
         OffsetIndex.Reset();
         TimeIndex.Reset();
         _maxTimestampSoFar = -1;
@@ -501,6 +556,7 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public int TruncateTo(long offset)
     {
+        using SegmentLease lease = Acquire();
         EnsureIndexesLoaded();
         int newSize = TryFindBatch(offset, _size, out BatchInfo batch) ? (int)batch.Position : _size;
         int removed = _size - newSize;
@@ -540,6 +596,7 @@ internal sealed class LogSegment : IDisposable
     /// <summary>fsyncs the log and writes pending index entries.</summary>
     public void Flush()
     {
+        using SegmentLease lease = Acquire();
         RandomAccess.FlushToDisk(Handle);
         OffsetIndex.Flush(fsync: true);
         TimeIndex.Flush(fsync: true);
@@ -563,18 +620,29 @@ internal sealed class LogSegment : IDisposable
 
         OffsetIndex.TrimAndClose(fsync);
         TimeIndex.TrimAndClose(fsync);
+        Unpin();
     }
 
-    /// <summary>Renames the files to *.deleted (Kafka asyncDeleteSegment): readers may still hold the handle.</summary>
+    /// <summary>
+    /// Renames the files to *.deleted (Kafka asyncDeleteSegment) and closes the file as soon as no
+    /// reader holds a lease: a reader that still finds the segment reopens the renamed file until
+    /// <see cref="DeleteFiles"/> runs after file.delete.delay.ms.
+    /// </summary>
     public void RenameForDelete()
     {
-        string newLogPath = LogPath + DeletedSuffix;
-        File.Move(LogPath, newLogPath, overwrite: true);
-        LogPath = newLogPath;
-        OffsetIndex.Dispose();
-        TimeIndex.Dispose();
-        OffsetIndex.RenameTo(OffsetIndex.FilePath + DeletedSuffix);
-        TimeIndex.RenameTo(TimeIndex.FilePath + DeletedSuffix);
+        lock (_leaseLock)
+        {
+            // Under the lease lock: a concurrent first use opens either the old or the new path, never neither.
+            string newLogPath = LogPath + DeletedSuffix;
+            File.Move(LogPath, newLogPath, overwrite: true);
+            LogPath = newLogPath;
+            OffsetIndex.Dispose();
+            TimeIndex.Dispose();
+            OffsetIndex.RenameTo(OffsetIndex.FilePath + DeletedSuffix);
+            TimeIndex.RenameTo(TimeIndex.FilePath + DeletedSuffix);
+        }
+
+        CloseWhenIdle();
     }
 
     /// <summary>Closes the handle and removes the files.</summary>
@@ -586,11 +654,22 @@ internal sealed class LogSegment : IDisposable
         TryDelete(TimeIndex.FilePath);
     }
 
+    /// <summary>Closes the file now, or when the last lease ends; no new lease can be taken.</summary>
     public void Dispose()
     {
-        OffsetIndex.Dispose();
-        TimeIndex.Dispose();
-        Handle.Dispose();
+        lock (_leaseLock)
+        {
+            _disposed = true;
+            _pinned = false;
+            OffsetIndex.Dispose();
+            TimeIndex.Dispose();
+            if (_leases == 0)
+            {
+                CloseLocked(unloadIndexes: false, discardPendingIndexEntries: true);
+            }
+        }
+
+        _cache.Remove(this);
     }
 
     private static void TryDelete(string path)

@@ -13,7 +13,8 @@ public sealed partial class PartitionLog
     internal readonly record struct LoadState(bool CleanShutdown, long RecoveryPoint, long LogStartOffset, long HighWatermark);
 
     /// <summary>Creates a new, empty partition directory with partition.metadata.</summary>
-    internal static PartitionLog Create(string directory, TopicPartition topicPartition, Guid topicId, LogConfig config, TimeProvider time, ILogger logger)
+    internal static PartitionLog Create(string directory, TopicPartition topicPartition, Guid topicId, LogConfig config, TimeProvider time, ILogger logger,
+        SegmentHandleCache? handleCache = null)
     {
         System.IO.Directory.CreateDirectory(directory);
         if (topicId != Guid.Empty)
@@ -21,7 +22,7 @@ public sealed partial class PartitionLog
             PartitionMetadataFile.Write(directory, topicId);
         }
 
-        return Load(directory, topicPartition, topicId, config, time, logger, new LoadState(true, 0, 0, 0));
+        return Load(directory, topicPartition, topicId, config, time, logger, new LoadState(true, 0, 0, 0), handleCache);
     }
 
     /// <summary>
@@ -30,9 +31,13 @@ public sealed partial class PartitionLog
     /// the recovery point on is validated batch by batch (size, magic, CRC, increasing offsets);
     /// the first torn or corrupt batch and everything after it are removed, and those segments'
     /// indexes are rebuilt — no completely written batch before that point is lost.
+    /// Sealed segments' files are not opened here (only those recovery scans, and then the
+    /// <paramref name="handleCache"/> bounds them); without a cache the log gets its own.
     /// </summary>
-    internal static PartitionLog Load(string directory, TopicPartition topicPartition, Guid topicId, LogConfig config, TimeProvider time, ILogger logger, LoadState state)
+    internal static PartitionLog Load(string directory, TopicPartition topicPartition, Guid topicId, LogConfig config, TimeProvider time, ILogger logger, LoadState state,
+        SegmentHandleCache? handleCache = null)
     {
+        handleCache ??= new SegmentHandleCache();
         long nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         RemoveLeftoverFiles(directory, logger);
         Guid storedTopicId = PartitionMetadataFile.Read(directory) ?? Guid.Empty;
@@ -55,12 +60,12 @@ public sealed partial class PartitionLog
         {
             foreach (long baseOffset in baseOffsets)
             {
-                segments.Add(LogSegment.Open(directory, baseOffset, config, nowMs));
+                segments.Add(LogSegment.Open(directory, baseOffset, config, nowMs, handleCache));
             }
 
             if (segments.Count == 0)
             {
-                segments.Add(LogSegment.Create(directory, Math.Max(state.LogStartOffset, 0), config, nowMs));
+                segments.Add(LogSegment.Create(directory, Math.Max(state.LogStartOffset, 0), config, nowMs, handleCache));
             }
 
             bool recovered = false;
@@ -82,7 +87,7 @@ public sealed partial class PartitionLog
                 }
             }
 
-            var log = new PartitionLog(directory, topicPartition, topicId, config, time, logger, segments.ToArray());
+            var log = new PartitionLog(directory, topicPartition, topicId, config, time, logger, segments.ToArray(), handleCache);
             log._logEndOffset = logEndOffset;
             log._logStartOffset = Math.Min(Math.Max(state.LogStartOffset, segments[0].BaseOffset), logEndOffset);
             log._highWatermark = Math.Clamp(state.HighWatermark, log._logStartOffset, logEndOffset);
@@ -131,13 +136,20 @@ public sealed partial class PartitionLog
         {
             LogSegment segment = segments[i];
             long lastOffset = previousLastOffset;
-            segment.RebuildIndexes(validate: true, out int truncated, batch => lastOffset = batch.LastOffset, previousLastOffset);
-            previousLastOffset = lastOffset;
-            segment.MarkIndexesLoaded();
-            if (i < segments.Count - 1)
+            int truncated;
+            using (segment.Acquire())
             {
-                segment.Seal(fsync: false); // writes the rebuilt indexes, trimmed
+                // One lease across the rebuild and the seal: the handle cache must not drop the
+                // rebuilt indexes before they are written.
+                segment.RebuildIndexes(validate: true, out truncated, batch => lastOffset = batch.LastOffset, previousLastOffset);
+                segment.MarkIndexesLoaded();
+                if (i < segments.Count - 1)
+                {
+                    segment.Seal(fsync: false); // writes the rebuilt indexes, trimmed
+                }
             }
+
+            previousLastOffset = lastOffset;
 
             if (truncated > 0)
             {
@@ -205,9 +217,10 @@ public sealed partial class PartitionLog
         for (int i = FloorSegmentIndex(segments, from); i < segments.Length; i++)
         {
             LogSegment segment = segments[i];
+            using SegmentLease lease = segment.Acquire();
             segment.EnsureIndexesLoaded();
             (_, int position) = segment.OffsetIndex.Lookup(from);
-            var scanner = new BatchScanner(segment.Handle, position, segment.Size, 64 * 1024);
+            var scanner = new BatchScanner(lease.Handle, position, segment.Size, 64 * 1024);
             try
             {
                 while (scanner.Next(out BatchInfo batch))

@@ -168,7 +168,7 @@ public sealed partial class PartitionLog
             ScheduleDelete(segment, nowMs);
         }
 
-        _segments = new[] { LogSegment.Create(Directory, offset, Config, nowMs) };
+        _segments = new[] { LogSegment.Create(Directory, offset, Config, nowMs, _handleCache) };
         Volatile.Write(ref _logEndOffset, offset);
         Volatile.Write(ref _logStartOffset, offset);
         Volatile.Write(ref _highWatermark, offset);

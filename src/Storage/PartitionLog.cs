@@ -30,6 +30,7 @@ public sealed partial class PartitionLog : IDisposable
     private readonly object _writeLock = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly SegmentHandleCache _handleCache;
     private readonly List<(LogSegment Segment, long DueMs)> _pendingDeletes = new();
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
@@ -40,8 +41,9 @@ public sealed partial class PartitionLog : IDisposable
     private long _lastFlushMs;
     private bool _closed;
 
-    private PartitionLog(string directory, TopicPartition topicPartition, Guid topicId, LogConfig config, TimeProvider time, ILogger logger, LogSegment[] segments)
+    private PartitionLog(string directory, TopicPartition topicPartition, Guid topicId, LogConfig config, TimeProvider time, ILogger logger, LogSegment[] segments, SegmentHandleCache handleCache)
     {
+        _handleCache = handleCache;
         Directory = directory;
         TopicPartition = topicPartition;
         TopicId = topicId;
@@ -309,50 +311,86 @@ public sealed partial class PartitionLog : IDisposable
         for (int i = FloorSegmentIndex(segments, fetchOffset); i < segments.Length; i++)
         {
             LogSegment segment = segments[i];
-            int segmentSize = segment.Size;
-            if (!segment.TryFindBatch(fetchOffset, segmentSize, out BatchInfo first))
+            SegmentLease lease = segment.Acquire();
+            bool handedOut = false;
+            try
             {
-                continue; // no batch at or above fetchOffset here (a gap): try the next segment
-            }
-
-            if (first.BaseOffset >= upper)
-            {
-                break;
-            }
-
-            long end = segmentSize;
-            long nextSegmentBase = i + 1 < segments.Length ? segments[i + 1].BaseOffset : long.MaxValue;
-            if (upper < nextSegmentBase && segment.TryFindBatch(upper, segmentSize, out BatchInfo bound))
-            {
-                end = bound.Position;
-            }
-
-            long start = first.Position;
-            if (end <= start)
-            {
-                break; // maxOffsetExclusive falls inside the first batch: Kafka returns nothing either
-            }
-
-            if (end - start > maxBytes)
-            {
-                end = segment.LastBatchBoundaryAtOrBefore(start, start + Math.Max(maxBytes, 0));
-                if (end == start)
+                if (TryReadSegment(segment, i + 1 < segments.Length ? segments[i + 1].BaseOffset : long.MaxValue, fetchOffset, maxBytes, upper, minOneBatch,
+                    in lease, out FileRecords? records, out long firstBatchOffset, out bool stop))
                 {
-                    if (!minOneBatch)
-                    {
-                        break;
-                    }
+                    handedOut = true;
+                    return new LogReadResult(ErrorCode.None, records, firstBatchOffset, highWatermark, logStartOffset, logEndOffset);
+                }
 
-                    end = first.NextPosition;
+                if (stop)
+                {
+                    break;
                 }
             }
-
-            Debug.Assert(end > start && end <= segmentSize, "a read returns whole batches within the published segment");
-            var records = new FileRecords(segment.Handle, start, (int)(end - start));
-            return new LogReadResult(ErrorCode.None, records, first.BaseOffset, highWatermark, logStartOffset, logEndOffset);
+            finally
+            {
+                if (!handedOut)
+                {
+                    lease.Dispose();
+                }
+            }
         }
 
         return new LogReadResult(ErrorCode.None, null, -1, highWatermark, logStartOffset, logEndOffset);
+    }
+
+    /// <summary>
+    /// The read within one segment: true with a region that takes over <paramref name="lease"/>;
+    /// false with <paramref name="stop"/> when nothing can be returned, else false to try the next segment.
+    /// </summary>
+    private static bool TryReadSegment(LogSegment segment, long nextSegmentBase, long fetchOffset, int maxBytes, long upper, bool minOneBatch,
+        in SegmentLease lease, out FileRecords? records, out long firstBatchOffset, out bool stop)
+    {
+        records = null;
+        firstBatchOffset = -1;
+        stop = true;
+        int segmentSize = segment.Size;
+        if (!segment.TryFindBatch(fetchOffset, segmentSize, out BatchInfo first))
+        {
+            stop = false; // no batch at or above fetchOffset here (a gap): try the next segment
+            return false;
+        }
+
+        if (first.BaseOffset >= upper)
+        {
+            return false;
+        }
+
+        long end = segmentSize;
+        if (upper < nextSegmentBase && segment.TryFindBatch(upper, segmentSize, out BatchInfo bound))
+        {
+            end = bound.Position;
+        }
+
+        long start = first.Position;
+        if (end <= start)
+        {
+            return false; // maxOffsetExclusive falls inside the first batch: Kafka returns nothing either
+        }
+
+        if (end - start > maxBytes)
+        {
+            end = segment.LastBatchBoundaryAtOrBefore(start, start + Math.Max(maxBytes, 0));
+            if (end == start)
+            {
+                if (!minOneBatch)
+                {
+                    return false;
+                }
+
+                end = first.NextPosition;
+            }
+        }
+
+        Debug.Assert(end > start && end <= segmentSize, "a read returns whole batches within the published segment");
+        records = segment.CreateRecords(in lease, start, (int)(end - start));
+        firstBatchOffset = first.BaseOffset;
+        return true;
     }
 
     /// <summary>
@@ -469,14 +507,14 @@ public sealed partial class PartitionLog : IDisposable
             // Kafka replaces an empty active segment instead of leaving an empty one behind.
             LogSegment[] current = _segments;
             old.DeleteFiles();
-            created = LogSegment.Create(Directory, baseOffset, Config, nowMs);
+            created = LogSegment.Create(Directory, baseOffset, Config, nowMs, _handleCache);
             LogSegment[] replaced = (LogSegment[])current.Clone();
             replaced[^1] = created;
             _segments = replaced;
         }
         else
         {
-            created = LogSegment.Create(Directory, baseOffset, Config, nowMs);
+            created = LogSegment.Create(Directory, baseOffset, Config, nowMs, _handleCache);
             LogSegment[] current = _segments;
             var grown = new LogSegment[current.Length + 1];
             current.CopyTo(grown, 0);

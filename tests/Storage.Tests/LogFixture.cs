@@ -26,12 +26,12 @@ internal sealed class LogFixture : IDisposable
 
     public string Root => _dir.Path;
 
-    public PartitionLog Create() =>
-        PartitionLog.Create(Directory, TopicPartition, Guid.NewGuid(), Config, Time, NullLogger.Instance);
+    public PartitionLog Create(SegmentHandleCache? handleCache = null) =>
+        PartitionLog.Create(Directory, TopicPartition, Guid.NewGuid(), Config, Time, NullLogger.Instance, handleCache);
 
-    public PartitionLog Open(bool clean, long recoveryPoint = 0, long logStartOffset = 0, long highWatermark = 0) =>
+    public PartitionLog Open(bool clean, long recoveryPoint = 0, long logStartOffset = 0, long highWatermark = 0, SegmentHandleCache? handleCache = null) =>
         PartitionLog.Load(Directory, TopicPartition, Guid.Empty, Config, Time, NullLogger.Instance,
-            new PartitionLog.LoadState(clean, recoveryPoint, logStartOffset, highWatermark));
+            new PartitionLog.LoadState(clean, recoveryPoint, logStartOffset, highWatermark), handleCache);
 
     public string SegmentPath(long baseOffset, string suffix) =>
         System.IO.Path.Combine(Directory, LogSegment.FileName(baseOffset, suffix));

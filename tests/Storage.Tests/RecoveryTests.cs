@@ -219,7 +219,8 @@ public class RecoveryTests
         public ScanHelper(LogSegment segment, int cut)
         {
             LastCompleteOffset = segment.BaseOffset - 1;
-            var scanner = new BatchScanner(segment.Handle, 0, segment.Size);
+            using SegmentLease lease = segment.Acquire();
+            var scanner = new BatchScanner(lease.Handle, 0, segment.Size);
             try
             {
                 while (scanner.Next(out BatchInfo batch))

@@ -84,6 +84,7 @@ public static class BrokerConfigCatalogue
             new("log.message.timestamp.after.max.ms", ConfigType.Long, "3600000", "How far in the future a record timestamp may be (KIP-937).") { Validator = Validators.AtLeast(0), IsDynamic = true },
             new("log.preallocate", ConfigType.Boolean, "false", "Preallocate segment files."),
             new("log.segment.delete.delay.ms", ConfigType.Long, "60000", "Delay before deleted segments' files go (topic: file.delete.delay.ms).") { Validator = Validators.AtLeast(0) },
+            new("log.segment.open.handles.max", ConfigType.Int, "1024", "Sealed segments whose files may be open at once, all partitions together; idle ones are closed and reopened on use. Ours; Kafka keeps every segment open and relies on the OS file limit.") { IsExtension = true, Validator = Validators.AtLeast(1) },
             new("num.recovery.threads.per.data.dir", ConfigType.Int, "2", "Threads for log recovery.") { Validator = Validators.AtLeast(1) },
             new("min.insync.replicas", ConfigType.Int, "1", "Replicas that must acknowledge acks=all.") { Validator = Validators.AtLeast(1), IsDynamic = true },
             new("compression.type", ConfigType.String, "producer", "Topic compression (topic: compression.type).") { Validator = Validators.In("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), IsDynamic = true },

@@ -112,5 +112,12 @@ public sealed class ResponseFrame : IDisposable
     {
         byte[]? buffer = Interlocked.Exchange(ref _buffer, null);
         if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+
+        // Sent: file regions give back their segment leases, so the storage's open-file bound
+        // can close those files again (Storage FileRecords).
+        if (buffer is not null && Splices is not null)
+        {
+            foreach (RecordsSplice s in Splices) (s.Records as IDisposable)?.Dispose();
+        }
     }
 }

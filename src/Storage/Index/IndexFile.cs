@@ -241,6 +241,24 @@ internal abstract class IndexFile : IDisposable
         _persistedEntries = _entries;
     }
 
+    /// <summary>
+    /// True when the in-memory entries can be dropped and reloaded from the file later: the index
+    /// is not open for appends and every entry is on disk (or the caller discards the rest).
+    /// </summary>
+    public bool CanUnload(bool discardPending) => _handle is null && (discardPending || _persistedEntries >= _entries);
+
+    /// <summary>
+    /// Drops the entries from memory (a sealed segment closed by the handle cache); the next
+    /// <see cref="TryLoad"/> reads them again. No reader may be using the index (the segment holds no lease).
+    /// </summary>
+    public void Unload()
+    {
+        Debug.Assert(_handle is null, "only a sealed index is unloaded");
+        _entries = 0;
+        _persistedEntries = 0;
+        Volatile.Write(ref _buffer, Array.Empty<byte>());
+    }
+
     public void RenameTo(string newPath)
     {
         if (File.Exists(FilePath))
