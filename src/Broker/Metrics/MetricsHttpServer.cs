@@ -15,13 +15,16 @@ namespace Broker.Metrics;
 /// it got (the tests start many brokers in one process), and whose Linux implementation needs
 /// "+" prefixes for a wildcard host. Scrapers send one small GET per connection; each is
 /// answered with Content-Length and the connection is closed, which every Prometheus client
-/// accepts. Anything else gets 404 or 405; a request line that does not arrive within
-/// <see cref="RequestTimeout"/> or exceeds <see cref="MaxRequestHeadBytes"/> is dropped.
+/// accepts. Anything else gets 404 or 405; a request head that does not arrive within
+/// <see cref="RequestTimeout"/> or exceeds <see cref="MaxRequestHeadBytes"/> is dropped, and
+/// connections beyond <see cref="MaxOpenConnections"/> open at once are closed unanswered.
 /// </summary>
 public sealed class MetricsHttpServer : IHostedService, IAsyncDisposable
 {
     public const string Path = "/metrics";
     private const int MaxRequestHeadBytes = 8192;
+    // Scrapers open one connection at a time; more than this at once is a misbehaving client.
+    private const int MaxOpenConnections = 16;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
     private readonly BrokerConfig _config;
@@ -139,10 +142,23 @@ public sealed class MetricsHttpServer : IHostedService, IAsyncDisposable
                 continue;
             }
 
-            Task served = ServeAsync(client);
+            bool full;
             lock (_connections)
             {
                 _connections.RemoveAll(static t => t.IsCompleted);
+                full = _connections.Count >= MaxOpenConnections;
+            }
+
+            if (full)
+            {
+                _logger.LogDebug("Metrics request from {Remote} refused: {Max} requests already open", client.RemoteEndPoint, MaxOpenConnections);
+                client.Dispose();
+                continue;
+            }
+
+            Task served = ServeAsync(client);
+            lock (_connections)
+            {
                 _connections.Add(served);
             }
         }
@@ -191,6 +207,11 @@ public sealed class MetricsHttpServer : IHostedService, IAsyncDisposable
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             _logger.LogDebug("Metrics request from {Remote} dropped: {Message}", client.RemoteEndPoint, e.Message);
+        }
+        catch (Exception e)
+        {
+            // Never let one scrape fault the server (StopAsync awaits these tasks).
+            _logger.LogWarning(e, "Metrics request from {Remote} failed", client.RemoteEndPoint);
         }
     }
 

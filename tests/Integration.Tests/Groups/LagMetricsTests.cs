@@ -10,12 +10,15 @@ namespace Broker.Integration.Tests.Groups;
 /// <summary>
 /// Consumer group lag computed by the broker (kafka_consumergroup_lag) against what an operator
 /// computes with Kafka's AdminClient: committed offset from ListConsumerGroupOffsets, high
-/// watermark from ListOffsets(latest). Both must agree after a partial commit and after the rest.
+/// watermark from ListOffsets(latest). Both must agree after a partial commit and after the rest,
+/// for a classic group and for a KIP-848 consumer group (offsets live in the same store).
 /// </summary>
 public sealed class LagMetricsTests
 {
-    [Fact(Timeout = 120_000)]
-    public async Task Lag_metric_and_admin_client_agree_after_a_partial_commit_and_reach_zero_after_the_rest()
+    [Theory(Timeout = 120_000)]
+    [InlineData(GroupProtocol.Classic)]
+    [InlineData(GroupProtocol.Consumer)]
+    public async Task Lag_metric_and_admin_client_agree_after_a_partial_commit_and_reach_zero_after_the_rest(GroupProtocol protocol)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         await using TestBroker broker = await MetricsScrape.StartBrokerAsync();
@@ -32,7 +35,11 @@ public sealed class LagMetricsTests
             await ClientHelpers.ProduceValuesAsync(producer, topic, produced);
         }
 
-        using IConsumer<byte[], byte[]> consumer = ClientHelpers.Consumer(broker.BootstrapServers, c => c.GroupId = group);
+        using IConsumer<byte[], byte[]> consumer = ClientHelpers.Consumer(broker.BootstrapServers, c =>
+        {
+            c.GroupId = group;
+            c.GroupProtocol = protocol; // classic JoinGroup/SyncGroup, or KIP-848 ConsumerGroupHeartbeat
+        });
         consumer.Subscribe(topic);
         int read = 0;
         var deadline = Stopwatch.StartNew();

@@ -137,6 +137,7 @@ public sealed class MetricsEndpointTests
             string body = await http.GetStringAsync(metrics, cts.Token);
             Assert.Contains("# TYPE kafka_network_requests_total counter", body);
             Assert.Contains("# TYPE kafka_consumergroup_lag gauge", body);
+            Assert.Contains("process_cpu_seconds_total", body);
         }
 
         await using TestBroker off = await TestBroker.StartAsync();
