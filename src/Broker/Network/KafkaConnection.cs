@@ -32,9 +32,11 @@ namespace Broker.Network;
 /// Errors follow Kafka's SocketServer/KafkaApis: a malformed header or body, an unknown api key,
 /// or an unsupported version closes the connection with a log line, except ApiVersions with an
 /// unsupported version, which is answered with a v0 UNSUPPORTED_VERSION body listing our
-/// ApiVersions range (KIP-511; the Java client downgrades on it). A handler that throws closes the
-/// connection too (deliberate difference: Kafka answers UNKNOWN_SERVER_ERROR in the API's error
-/// fields; we have no generic error body for every API yet).
+/// ApiVersions range (KIP-511; the Java client downgrades on it). A handler that throws is logged
+/// at error level and its request answered with UNKNOWN_SERVER_ERROR in the API's error fields
+/// (<see cref="ErrorResponseBuilder"/>, Kafka's AbstractRequest.getErrorResponse); the connection
+/// stays open. An acks=0 produce has no response to carry an error, so it closes the connection
+/// instead, as does a handler that asks for it (<see cref="RequestContext.CloseConnection"/>).
 /// </summary>
 public sealed class KafkaConnection
 {
@@ -262,7 +264,7 @@ public sealed class KafkaConnection
             }
 
             short responseHeaderVersion = ApiMessages.ResponseHeaderVersion(header.RequestApiKey, header.RequestApiVersion);
-            return await EnqueueAsync(new PendingRequest(context, response, frame, responseHeaderVersion) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
+            return await EnqueueAsync(new PendingRequest(context, request, response, frame, responseHeaderVersion) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
         }
 
         ArrayPool<byte>.Shared.Return(frame);
@@ -273,7 +275,7 @@ public sealed class KafkaConnection
             var context = new RequestContext(header, Id, _transport.RemoteEndPoint, _listenerName);
             header.RequestApiVersion = 0;
             var body = ErrorResponses.UnsupportedApiVersions(_registry);
-            return await EnqueueAsync(new PendingRequest(context, ValueTask.FromResult<IApiMessage?>(body), null, 0) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
+            return await EnqueueAsync(new PendingRequest(context, null, ValueTask.FromResult<IApiMessage?>(body), null, 0) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
         }
 
         string reason = status switch
@@ -311,6 +313,7 @@ public sealed class KafkaConnection
     {
         ChannelReader<PendingRequest> reader = _pending.Reader;
         var batch = new List<ResponseFrame>();
+        RequestContext? closing = null;
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -324,15 +327,33 @@ public sealed class KafkaConnection
                     ResponseFrame? frame = await CompleteAsync(next).ConfigureAwait(false);
                     Interlocked.Decrement(ref _inFlight);
                     _requestMetrics?.Record(next.Context.ApiKey, next.Context.ApiVersion, next.ReceivedTimestamp);
-                    if (frame is null) continue;
-                    batch.Add(frame);
-                    batchBytes += frame.FrameBytes;
+                    if (frame is not null)
+                    {
+                        batch.Add(frame);
+                        batchBytes += frame.FrameBytes;
+                    }
+
+                    if (next.Context.CloseConnectionReason is not null)
+                    {
+                        closing = next.Context;
+                        break;
+                    }
                 }
 
-                if (batch.Count == 0) continue;
-                await _transport.SendAsync(batch, _connectionClosed.Token).ConfigureAwait(false);
-                Volatile.Write(ref _lastActivityTicks, Environment.TickCount64);
-                DisposeAll(batch);
+                if (batch.Count > 0)
+                {
+                    await _transport.SendAsync(batch, _connectionClosed.Token).ConfigureAwait(false);
+                    Volatile.Write(ref _lastActivityTicks, Environment.TickCount64);
+                    DisposeAll(batch);
+                }
+
+                if (closing is not null)
+                {
+                    // Kafka logs this at info ("Closing connection due to error during produce request ... with ack=0").
+                    _logger.LogInformation("Connection {ConnectionId} from {Remote} (client {ClientId}, correlation {CorrelationId}, api key {ApiKey} v{ApiVersion}): {Reason}; closing",
+                        Id, _transport.RemoteEndPoint, closing.ClientId, closing.CorrelationId, closing.ApiKey, closing.ApiVersion, closing.CloseConnectionReason);
+                    break;
+                }
             }
         }
         catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException)
@@ -373,7 +394,7 @@ public sealed class KafkaConnection
             }
             catch (Exception e)
             {
-                throw new HandlerFailedException($"handler for api key {context.ApiKey} v{context.ApiVersion} (correlation {context.CorrelationId}) failed", e);
+                response = ErrorResponseFor(pending, e);
             }
 
             if (response is null) return null;
@@ -391,6 +412,26 @@ public sealed class KafkaConnection
             // After the response is written: it may have referenced request memory.
             pending.ReleaseFrame();
         }
+    }
+
+    /// <summary>
+    /// Kafka's KafkaApis.handleError: log, then answer the request with UNKNOWN_SERVER_ERROR. An
+    /// acks=0 produce has no error response (ProduceRequest.getErrorResponse returns null there), so
+    /// it closes the connection, as does a request whose error response cannot be built.
+    /// </summary>
+    private IApiMessage ErrorResponseFor(PendingRequest pending, Exception e)
+    {
+        RequestContext context = pending.Context;
+        string apiName = ApiMessages.Get(context.ApiKey)?.Name ?? context.ApiKey.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _logger.LogError(e, "Connection {ConnectionId} from {Remote}: unexpected error handling {ApiName} (api key {ApiKey} v{ApiVersion}) from client {ClientId}, correlation {CorrelationId}",
+            Id, _transport.RemoteEndPoint, apiName, context.ApiKey, context.ApiVersion, context.ClientId, context.CorrelationId);
+        if (pending.Request is ProduceRequest { Acks: 0 })
+        {
+            throw new HandlerFailedException($"acks=0 produce (correlation {context.CorrelationId}) failed and has no response to carry the error", null);
+        }
+
+        IResponse? response = pending.Request is null ? null : ErrorResponseBuilder.Build(pending.Request, context.ApiVersion, ErrorCode.UnknownServerError);
+        return response ?? throw new HandlerFailedException($"no error response for {apiName} v{context.ApiVersion} (correlation {context.CorrelationId})", null);
     }
 
     private static async ValueTask ObserveAsync(PendingRequest pending)
@@ -422,5 +463,6 @@ public sealed class KafkaConnection
         if (frame is not null) ArrayPool<byte>.Shared.Return(frame);
     }
 
-    private sealed class HandlerFailedException(string message, Exception inner) : Exception(message, inner);
+    // Inner is null when the handler's exception was already logged.
+    private sealed class HandlerFailedException(string message, Exception? inner) : Exception(message, inner);
 }

@@ -8,11 +8,14 @@ namespace Broker.Network;
 /// A dispatched request whose response has not been sent yet. Owns the request's pooled frame
 /// buffer (records in the request are slices of it) until the response is written.
 /// </summary>
-internal sealed class PendingRequest(RequestContext context, ValueTask<IApiMessage?> response, byte[]? frameBuffer, short responseHeaderVersion)
+internal sealed class PendingRequest(RequestContext context, IRequest? request, ValueTask<IApiMessage?> response, byte[]? frameBuffer, short responseHeaderVersion)
 {
     private byte[]? _frameBuffer = frameBuffer;
 
     public RequestContext Context { get; } = context;
+
+    /// <summary>The parsed request, for an error response if the handler throws; null for responses the network layer made itself.</summary>
+    public IRequest? Request { get; } = request;
 
     /// <summary>Awaited exactly once, by the send loop.</summary>
     public ValueTask<IApiMessage?> Response { get; } = response;
