@@ -11,8 +11,8 @@
 // Versions 0-2 are advertised but refused per partition with UNSUPPORTED_VERSION, exactly as
 // Kafka 4.0 does (KAFKA-18659): librdkafka before 2.10 decides from the advertised Produce range
 // whether the broker supports gzip/snappy/lz4 and silently stops compressing when v0 is missing.
-// Differences from Kafka: With acks=0 Kafka closes the connection after a failed append so the
-// client notices; the handler seam cannot close a connection, so the error is only logged.
+// With acks=0 a failed partition closes the connection after the request, as Kafka does, so the
+// client notices the error it gets no response for.
 // Clients may not write to internal topics (INVALID_TOPIC_EXCEPTION), as Kafka.
 // KIPs: 98 (idempotence), 110 (zstd needs v7), 467 (record errors), 951 (current leader, v10+:
 // only on NOT_LEADER_OR_FOLLOWER, which a single node never answers).
@@ -86,6 +86,9 @@ public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig c
 
         if (acks == 0)
         {
+            // No response carries the error, so Kafka closes the connection and the client notices (KafkaApis.handleProduceRequest).
+            string? failed = AcksZeroFailures(response);
+            if (failed is not null) context.CloseConnection("acks=0 produce failed: " + failed);
             return null;
         }
 
@@ -211,6 +214,23 @@ public sealed class ProduceHandler(ReplicaManager replicaManager, BrokerConfig c
         }
 
         return null;
+    }
+
+    /// <summary>"topic-partition ERROR, ..." for the failed partitions of an acks=0 produce, or null when none failed.</summary>
+    private static string? AcksZeroFailures(ProduceResponse response)
+    {
+        System.Text.StringBuilder? failed = null;
+        foreach (ProduceResponse.TopicProduceResponse topic in response.Responses)
+        {
+            foreach (ProduceResponse.PartitionProduceResponse partition in topic.PartitionResponses)
+            {
+                if (partition.ErrorCode == 0) continue;
+                failed = failed is null ? new System.Text.StringBuilder() : failed.Append(", ");
+                failed.Append(topic.Name).Append('-').Append(partition.Index).Append(' ').Append((ErrorCode)partition.ErrorCode);
+            }
+        }
+
+        return failed?.ToString();
     }
 
     private static bool NeedsRecompression(ReadOnlySpan<byte> batches, CompressionType target)

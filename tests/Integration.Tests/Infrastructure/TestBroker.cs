@@ -29,7 +29,10 @@ public sealed class TestBroker : IAsyncDisposable
 
     public IServiceProvider Services => _host?.Services ?? throw new InvalidOperationException("Broker not running");
 
-    public static async Task<TestBroker> StartAsync(IReadOnlyDictionary<string, string>? overrides = null)
+    /// <summary>Information-and-above log lines of the broker when started with captureLogs (null otherwise).</summary>
+    public LogCapture? Logs { get; private set; }
+
+    public static async Task<TestBroker> StartAsync(IReadOnlyDictionary<string, string>? overrides = null, bool captureLogs = false)
     {
         string dir = Path.Combine(Path.GetTempPath(), "broker-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
@@ -47,6 +50,7 @@ public sealed class TestBroker : IAsyncDisposable
         }
 
         var broker = new TestBroker(config, dir);
+        if (captureLogs) broker.Logs = new LogCapture();
         try
         {
             await broker.StartHostAsync().ConfigureAwait(false);
@@ -70,7 +74,15 @@ public sealed class TestBroker : IAsyncDisposable
 
     private async Task StartHostAsync()
     {
-        IHost host = BrokerHost.Build(new BrokerConfig(_config), logging => logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole());
+        IHost host = BrokerHost.Build(new BrokerConfig(_config), logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole();
+            if (Logs is not null)
+            {
+                logging.AddProvider(Logs);
+                logging.AddFilter<LogCapture>(null, LogLevel.Information);
+            }
+        });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await host.StartAsync(timeout.Token).ConfigureAwait(false);
         _host = host;
