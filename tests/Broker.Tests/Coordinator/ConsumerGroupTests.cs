@@ -305,6 +305,39 @@ public class AssignorTests
     }
 
     [Fact]
+    public void RangeIsStickyAndStaysCoPartitioned()
+    {
+        var t1 = Guid.NewGuid();
+        var t2 = Guid.NewGuid();
+        var assignor = new RangeAssignor();
+        var three = assignor.Assign(Spec(3, 7, null, t1, t2));
+
+        // A fourth member: slots 2,2,2,1 per topic; only member-000's third partition moves.
+        var four = assignor.Assign(Spec(4, 7, three, t1, t2));
+        AssertCompleteAndExclusive(four, 14);
+        int moved = 0;
+        foreach (var (member, set) in three) moved += set.Except(four[member]).Count;
+        Assert.Equal(2, moved); // one per topic
+        foreach (var set in four.Values)
+        {
+            Assert.Equal(set.Topics[t1], set.Topics[t2]);
+            Assert.InRange(set.Topics[t1].Length, 1, 2);
+        }
+
+        // member-001 leaves: nobody else loses a partition, and the ranges stay co-partitioned.
+        var leftSpec = Spec(4, 7, four, t1, t2);
+        var remaining = new AssignmentSpec(leftSpec.Members.Where(m => m.MemberId != "member-001").ToList(),
+            leftSpec.TopicPartitionCounts, four);
+        var three2 = assignor.Assign(remaining);
+        AssertCompleteAndExclusive(three2, 14);
+        foreach (var (member, set) in three2)
+        {
+            Assert.Empty(four[member].Except(set).All());
+            Assert.Equal(set.Topics[t1], set.Topics[t2]);
+        }
+    }
+
+    [Fact]
     public void HundredMembersOverThousandPartitionsIsBalancedQuickly()
     {
         var topic = Guid.NewGuid();
