@@ -35,14 +35,22 @@ public static class BrokerConfigLoader
     }
 
     /// <summary>
-    /// The Kafka image's mapping (docker/resources/common-scripts/configureDefaults and
-    /// KafkaDockerWrapper): only KAFKA_-prefixed variables; strip the prefix, lowercase,
-    /// '___' -> '-', '__' -> '_', '_' -> '.'. Variables the image itself uses for other purposes
-    /// (KAFKA_HEAP_OPTS, KAFKA_OPTS, KAFKA_JMX_*, KAFKA_LOG4J_*, ...) are skipped.
+    /// The Apache Kafka image's mapping (KafkaDockerWrapper.getServerConfigsFromEnv, documented in
+    /// docker/examples/README.md): only KAFKA_-prefixed variables; strip the prefix, lowercase,
+    /// '___' -> '-', '__' -> '_', '_' -> '.'. Variables the image and kafka-run-class.sh use for
+    /// other purposes (KAFKA_HEAP_OPTS, KAFKA_OPTS, KAFKA_JMX_*, KAFKA_LOG4J_*, ...) are skipped.
+    /// CLUSTER_ID, which the image uses to format the storage, becomes cluster.id unless
+    /// KAFKA_CLUSTER_ID is set. Differs from the image only where the image is accidental: it
+    /// removes every "KAFKA_" in the name, not just the prefix.
     /// </summary>
     public static IEnumerable<KeyValuePair<string, string>> FromEnvironment(IDictionary environment)
     {
         var result = new List<KeyValuePair<string, string>>();
+        if (environment["CLUSTER_ID"] is string clusterId && !environment.Contains("KAFKA_CLUSTER_ID"))
+        {
+            result.Add(new("cluster.id", clusterId));
+        }
+
         foreach (DictionaryEntry entry in environment)
         {
             if (entry.Key is not string name || entry.Value is not string value) continue;
@@ -85,7 +93,8 @@ public static class BrokerConfigLoader
     }
 
     private static bool IsImageVariable(string name) =>
-        name is "KAFKA_HEAP_OPTS" or "KAFKA_OPTS" or "KAFKA_JVM_PERFORMANCE_OPTS" or "KAFKA_GC_LOG_OPTS" or "KAFKA_DEBUG" or "KAFKA_VERSION" or "KAFKA_HOME"
+        name is "KAFKA_HEAP_OPTS" or "KAFKA_HEAP_OPT" or "KAFKA_OPTS" or "KAFKA_JVM_PERFORMANCE_OPTS" or "KAFKA_GC_LOG_OPTS" or "KAFKA_DEBUG"
+            or "KAFKA_VERSION" or "KAFKA_HOME" or "KAFKA_TOOLS_LOG4J_LOGLEVEL"
         || name.StartsWith("KAFKA_JMX_", StringComparison.Ordinal)
         || name.StartsWith("KAFKA_LOG4J_", StringComparison.Ordinal);
 
@@ -171,7 +180,13 @@ public static class BrokerConfigLoader
             case 'n': sb.Append('\n'); return i + 2;
             case 'r': sb.Append('\r'); return i + 2;
             case 'f': sb.Append('\f'); return i + 2;
-            case 'u' when i + 6 <= line.Length && int.TryParse(line.AsSpan(i + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out int code):
+            case 'u':
+                // java.util.Properties refuses a bad escape ("Malformed \uxxxx encoding"), so Kafka does not start.
+                if (i + 6 > line.Length || !int.TryParse(line.AsSpan(i + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int code))
+                {
+                    throw new ConfigException("--config", $"Malformed \\uxxxx encoding in properties line: {line}");
+                }
+
                 sb.Append((char)code);
                 return i + 6;
             default:

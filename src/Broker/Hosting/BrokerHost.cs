@@ -18,18 +18,8 @@ public static class BrokerHost
     /// <summary>Entry point: returns the process exit code (non-zero on bad configuration or a failed start).</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        BrokerConfig config;
-        try
-        {
-            CommandLine commandLine = CommandLine.Parse(args);
-            var raw = BrokerConfigLoader.Load(commandLine.ConfigPath, Environment.GetEnvironmentVariables(), commandLine.Overrides);
-            config = new BrokerConfig(raw);
-        }
-        catch (Exception e) when (e is ConfigException or ArgumentException)
-        {
-            await Console.Error.WriteLineAsync($"Broker not started: {e.Message}").ConfigureAwait(false);
-            return 2;
-        }
+        BrokerConfig? config = await LoadConfigAsync(args, Environment.GetEnvironmentVariables(), Console.Error).ConfigureAwait(false);
+        if (config is null) return 2;
 
         using IHost host = Build(config);
         try
@@ -41,6 +31,25 @@ public static class BrokerHost
         {
             host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Broker").LogCritical(e, "Broker stopped: {Message}", e.Message);
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// The configuration from the command line and environment, or null after writing why it is
+    /// invalid to <paramref name="error"/> (the message names the key, as Kafka's ConfigException does).
+    /// </summary>
+    public static async Task<BrokerConfig?> LoadConfigAsync(string[] args, System.Collections.IDictionary environment, TextWriter error)
+    {
+        try
+        {
+            CommandLine commandLine = CommandLine.Parse(args);
+            var raw = BrokerConfigLoader.Load(commandLine.ConfigPath, environment, commandLine.Overrides);
+            return new BrokerConfig(raw);
+        }
+        catch (Exception e) when (e is ConfigException or ArgumentException)
+        {
+            await error.WriteLineAsync($"Broker not started: {e.Message}").ConfigureAwait(false);
+            return null;
         }
     }
 
