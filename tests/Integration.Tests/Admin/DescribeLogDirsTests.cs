@@ -141,4 +141,50 @@ public sealed class DescribeLogDirsTests
         Assert.Equal(1, advertised.MinVersion);
         Assert.Equal(4, advertised.MaxVersion);
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Partitions_spread_over_two_log_dirs_are_each_reported_under_their_own_dir()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(45));
+        string root = Path.Combine(Path.GetTempPath(), "broker-logdirs-" + Guid.NewGuid().ToString("N"));
+        string first = Path.Combine(root, "a");
+        string second = Path.Combine(root, "b");
+        try
+        {
+            await using TestBroker broker = await TestBroker.StartAsync(new Dictionary<string, string> { ["log.dirs"] = $"{first},{second}" });
+            await using RawKafkaClient client = await RawKafkaClient.ConnectAsync(broker.BootstrapServers, cts.Token);
+            string topic = TestBroker.UniqueTopic("logdirs-two");
+            await CreateTopicAsync(client, topic, 4, cts.Token);
+
+            DescribeLogDirsResponse response = await DescribeAsync(client,
+                [new DescribeLogDirsRequest.DescribableLogDirTopic { Topic = topic, Partitions = [0, 1, 2, 3] }], 4, cts.Token);
+            Assert.Equal([Path.GetFullPath(first), Path.GetFullPath(second)], response.Results.ConvertAll(r => r.LogDir));
+            var seen = new List<int>();
+            foreach (DescribeLogDirsResponse.DescribeLogDirsResult dir in response.Results)
+            {
+                Assert.Equal(0, dir.ErrorCode);
+                DescribeLogDirsResponse.DescribeLogDirsTopic described = Assert.Single(dir.Topics);
+                foreach (DescribeLogDirsResponse.DescribeLogDirsPartition p in described.Partitions)
+                {
+                    // Each partition is reported where its directory really is.
+                    Assert.True(Directory.Exists(Path.Combine(dir.LogDir, $"{topic}-{p.PartitionIndex}")), $"{topic}-{p.PartitionIndex} not in {dir.LogDir}");
+                    seen.Add(p.PartitionIndex);
+                }
+            }
+
+            seen.Sort();
+            Assert.Equal([0, 1, 2, 3], seen);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort, as TestBroker's own cleanup.
+            }
+        }
+    }
 }
