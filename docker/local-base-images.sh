@@ -24,7 +24,7 @@ trap 'rm -rf "$work"' EXIT
 
 debootstrap --variant=minbase --include=ca-certificates bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
   || { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
-rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/"*.bin
+rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/"*.bin "$work/rootfs/var/cache/apt/archives/"*.deb
 tar -C "$work/rootfs" -c . | "$cli" import --change 'CMD ["/bin/bash"]' - localhost/debian-bookworm-minbase:local
 
 # The host's CA bundle, not Debian's: NuGet must trust whatever TLS-inspecting proxy the host
