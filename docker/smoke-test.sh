@@ -72,7 +72,8 @@ docker stop -t 30 "$name" >/dev/null
 code="$(docker inspect -f '{{.State.ExitCode}}' "$name")"
 [[ "$code" == 0 ]] || fail "exit code $code after SIGTERM"
 start
-docker logs "$name" 2>&1 | grep -q '(clean shutdown)' || fail "the restart did not find a clean shutdown"
+docker logs "$name" >"$work/broker.log" 2>&1
+grep -q '(clean shutdown)' "$work/broker.log" || fail "the restart did not find a clean shutdown"
 kcat -b "$bootstrap" -t smoke -C -e -q -m 10 >"$work/received" || fail "consume after restart"
 cmp -s "$work/sent" "$work/received" || fail "after restart read $(wc -l <"$work/received") records, not 100"
 echo "stopped cleanly (exit 0), restarted on the same volume, read the 100 records back: smoke test passed"
