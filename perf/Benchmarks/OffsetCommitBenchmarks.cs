@@ -20,34 +20,6 @@ public class OffsetCommitBenchmarks
     private OffsetCommitParams[] _concurrent = null!;
     private readonly Task[] _tasks = new Task[Concurrent];
 
-    /// <summary>Encodes each operation's batch as <see cref="ReplicatedCoordinatorLog"/> does, then drops it.</summary>
-    private sealed class EncodeOnlyLog : ICoordinatorLog
-    {
-        private long _nextOffset;
-
-        public ValueTask<long> AppendAsync(int partition, IReadOnlyList<GroupRecord> records, CancellationToken cancellationToken)
-        {
-            using var batch = CoordinatorRecordCodec.EncodeBatch(records, 0);
-            _nextOffset += records.Count;
-            return ValueTask.FromResult(_nextOffset);
-        }
-
-        public async IAsyncEnumerable<GroupRecord> ReadAllAsync(int partition, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.CompletedTask;
-            yield break;
-        }
-    }
-
-    private sealed class NoTopics : ITopicMetadataSource
-    {
-        public (Guid TopicId, int PartitionCount)? GetTopic(string topicName) => null;
-        public string? GetTopicName(Guid topicId) => null;
-        public IReadOnlyCollection<string> GetTopicNames() => Array.Empty<string>();
-        public long? GetHighWatermark(string topicName, int partition) => null;
-        public long MetadataVersion => 0;
-    }
-
     private static OffsetCommitParams Commit(string groupId, int partitions)
     {
         var list = new OffsetCommitPartition[partitions];
@@ -60,7 +32,7 @@ public class OffsetCommitBenchmarks
     public void Setup()
     {
         var config = new GroupCoordinatorConfig { OffsetsTopicNumPartitions = 1 };
-        _coordinator = new GroupCoordinator(config, new EncodeOnlyLog(), new NoTopics(), TimeProvider.System, NullLoggerFactory.Instance);
+        _coordinator = new GroupCoordinator(config, new EncodeOnlyCoordinatorLog(), new FixedTopicMetadata(), TimeProvider.System, NullLoggerFactory.Instance);
         _coordinator.OnElectionAsync(0).GetAwaiter().GetResult();
         _onePartition = Commit("bench-one", 1);
         _hundredPartitions = Commit("bench-hundred", 100);
