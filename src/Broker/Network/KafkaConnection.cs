@@ -75,6 +75,9 @@ public sealed class KafkaConnection
             SingleReader = true,
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
+            // The send loop resumes on the thread that enqueued the response (no thread hop per
+            // response; see the reader scheduler in SocketTransport).
+            AllowSynchronousContinuations = true,
         });
     }
 
