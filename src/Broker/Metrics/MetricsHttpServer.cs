@@ -119,6 +119,15 @@ public sealed class MetricsHttpServer : IHostedService, IAsyncDisposable
             throw new ConfigException("metrics.host", $"{host} does not resolve");
         }
 
+        // "localhost" may list ::1 first; scrapers configured with the name usually reach 127.0.0.1.
+        foreach (IPAddress candidate in addresses)
+        {
+            if (candidate.AddressFamily == AddressFamily.InterNetwork)
+            {
+                return candidate;
+            }
+        }
+
         return addresses[0];
     }
 

@@ -134,6 +134,9 @@ public sealed class MetricsEndpointTests
             Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
             using HttpResponseMessage post = await http.PostAsync(metrics, new StringContent("x"), cts.Token);
             Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+            using HttpResponseMessage head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, metrics), cts.Token);
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal("400", await RawRequestStatusAsync(metrics, "NONSENSE\r\n\r\n", cts.Token));
             string body = await http.GetStringAsync(metrics, cts.Token);
             Assert.Contains("# TYPE kafka_network_requests_total counter", body);
             Assert.Contains("# TYPE kafka_consumergroup_lag gauge", body);
@@ -142,6 +145,19 @@ public sealed class MetricsEndpointTests
 
         await using TestBroker off = await TestBroker.StartAsync();
         Assert.Null(off.Services.GetService<MetricsHttpServer>());
+    }
+
+    /// <summary>Sends raw bytes (no HTTP client would send a malformed request line) and returns the status code.</summary>
+    private static async Task<string> RawRequestStatusAsync(Uri uri, string request, CancellationToken ct)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port, ct);
+        await using System.Net.Sockets.NetworkStream stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request), ct);
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        string statusLine = await reader.ReadLineAsync(ct) ?? "";
+        Assert.StartsWith("HTTP/1.1 ", statusLine);
+        return statusLine.Split(' ')[1];
     }
 
     private static double Count(List<MetricSample> samples, string name, params (string, string)[] labels) =>
