@@ -15,8 +15,11 @@ namespace Broker.Network;
 /// after storage, replication and the coordinators are ready and stops first: on stop it closes
 /// the listening sockets, lets every connection answer the requests it already read (until the
 /// host's shutdown timeout), then closes them — Kafka's SocketServer.stopProcessingRequests.
-/// Also closes connections idle for connections.max.idle.ms, and refuses connections beyond
-/// max.connections.
+/// Also closes connections idle for connections.max.idle.ms. At max.connections the accept loops
+/// stop accepting until a connection closes, as Kafka's Acceptor waits for a connection slot
+/// (ConnectionQuotas.waitForConnectionSlot): new clients wait in the listen backlog instead of
+/// being refused. (Kafka's exception for the inter-broker listener, closing the least recently
+/// used client connection, has no counterpart on a single node.)
 /// </summary>
 public sealed class KafkaServer : IHostedService, IAsyncDisposable
 {
@@ -34,6 +37,8 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
     private long _nextConnectionId;
     private readonly RequestMetrics? _requestMetrics;
     private readonly Dictionary<string, IPEndPoint> _bound = new(StringComparer.OrdinalIgnoreCase);
+    // One slot per connection allowed by max.connections, shared by every listener (broker-wide).
+    private readonly SemaphoreSlim _connectionSlots;
 
     public KafkaServer(BrokerConfig config, HandlerRegistry registry, BrokerEndpoints endpoints, ILoggerFactory loggerFactory,
         BrokerMetrics? metrics = null)
@@ -45,6 +50,8 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<KafkaServer>();
         _options = ConnectionOptions.From(config);
+        int maxConnections = config.GetInt("max.connections");
+        _connectionSlots = new SemaphoreSlim(maxConnections, maxConnections);
     }
 
     /// <summary>The bound endpoint of each listener by name (valid after start; port 0 resolved).</summary>
@@ -105,7 +112,6 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
 
     private async Task AcceptLoopAsync(ListenerEndpoint listener, Socket listenSocket)
     {
-        int maxConnections = _config.GetInt("max.connections");
         int sendBuffer = _config.GetInt("socket.send.buffer.bytes");
         int receiveBuffer = _config.GetInt("socket.receive.buffer.bytes");
         while (!_stopping.IsCancellationRequested)
@@ -113,29 +119,50 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
             Socket client;
             try
             {
+                if (!_connectionSlots.Wait(0))
+                {
+                    _logger.LogInformation("max.connections ({Max}) reached: {Listener} accepts again when a connection closes",
+                        _config.GetInt("max.connections"), listener);
+                    await _connectionSlots.WaitAsync(_stopping.Token).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
                 client = await listenSocket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
+                _connectionSlots.Release();
                 return;
             }
             catch (SocketException e)
             {
+                _connectionSlots.Release();
                 _logger.LogWarning("Accept on {Listener} failed: {Message}", listener, e.Message);
                 continue;
             }
 
-            if (_connections.Count >= maxConnections)
+            try
             {
-                _logger.LogWarning("Refusing connection from {Remote}: max.connections ({Max}) reached", client.RemoteEndPoint, maxConnections);
+                // Kafka's clients and broker both disable Nagle: requests and responses are framed already.
+                client.NoDelay = true;
+                if (sendBuffer > 0) client.SendBufferSize = sendBuffer;
+                if (receiveBuffer > 0) client.ReceiveBufferSize = receiveBuffer;
+            }
+            catch (SocketException e)
+            {
+                // The peer went away between accept and setup.
+                _logger.LogDebug("Connection from {Remote} on {Listener} lost during setup: {Message}", client.RemoteEndPoint, listener, e.Message);
                 client.Dispose();
+                _connectionSlots.Release();
                 continue;
             }
 
-            // Kafka's clients and broker both disable Nagle: requests and responses are framed already.
-            client.NoDelay = true;
-            if (sendBuffer > 0) client.SendBufferSize = sendBuffer;
-            if (receiveBuffer > 0) client.ReceiveBufferSize = receiveBuffer;
             long id = Interlocked.Increment(ref _nextConnectionId);
             var transport = new SocketTransport(client, _logger, _options.InputPauseThresholdBytes);
             var connection = new KafkaConnection(id, transport, _options, _registry, _loggerFactory.CreateLogger<KafkaConnection>(), listener.ListenerName, _requestMetrics);
@@ -157,6 +184,7 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
         finally
         {
             _connections.TryRemove(connection.Id, out _);
+            _connectionSlots.Release();
         }
     }
 
@@ -227,5 +255,6 @@ public sealed class KafkaServer : IHostedService, IAsyncDisposable
     {
         if (!_stopping.IsCancellationRequested) await StopAsync(CancellationToken.None).ConfigureAwait(false);
         _stopping.Dispose();
+        // _connectionSlots is not disposed: a connection ending late may still release its slot.
     }
 }
