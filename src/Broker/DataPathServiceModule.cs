@@ -72,6 +72,8 @@ public sealed class DataPathServiceModule : IServiceModule
             MaxMessageBytes = config.GetInt("message.max.bytes"),
             CompressionType = config.GetString("compression.type") ?? "producer",
             FileDeleteDelayMs = config.GetLong("log.segment.delete.delay.ms"),
+            DeleteRetentionMs = config.GetLong("log.cleaner.delete.retention.ms"),
+            MinCleanableDirtyRatio = config.GetDouble("log.cleaner.min.cleanable.ratio"),
         };
         return new LogManagerConfig
         {
@@ -83,6 +85,8 @@ public sealed class DataPathServiceModule : IServiceModule
             ProducerIdExpirationMs = config.GetLong("producer.id.expiration.ms"),
             ProducerIdExpirationCheckIntervalMs = config.GetLong("producer.id.expiration.check.interval.ms"),
             OpenSegmentHandlesMax = config.GetInt("log.segment.open.handles.max"),
+            CleanerEnable = config.GetBool("log.cleaner.enable"),
+            CleanerBackoffMs = config.GetLong("log.cleaner.backoff.ms"),
             NodeId = config.NodeId,
             ClusterId = clusterId,
         };

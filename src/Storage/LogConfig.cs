@@ -54,6 +54,12 @@ public sealed record LogConfig
     /// <summary>file.delete.delay.ms: how long a deleted segment's files stay (renamed .deleted) for in-flight reads.</summary>
     public long FileDeleteDelayMs { get; init; } = 60_000;
 
+    /// <summary>delete.retention.ms: how long tombstones stay in a compacted log (1 day).</summary>
+    public long DeleteRetentionMs { get; init; } = 24L * 60 * 60 * 1000;
+
+    /// <summary>min.cleanable.dirty.ratio: the dirty share of the cleanable log that triggers compaction.</summary>
+    public double MinCleanableDirtyRatio { get; init; } = 0.5;
+
     public bool Compact => CleanupPolicy.Contains("compact", StringComparison.Ordinal);
 
     public bool Delete => CleanupPolicy.Contains("delete", StringComparison.Ordinal);
@@ -94,6 +100,8 @@ public sealed record LogConfig
                 "max.message.bytes" => config with { MaxMessageBytes = ParseInt(v) },
                 "compression.type" => config with { CompressionType = v },
                 "file.delete.delay.ms" => config with { FileDeleteDelayMs = ParseLong(v) },
+                "delete.retention.ms" => config with { DeleteRetentionMs = ParseLong(v) },
+                "min.cleanable.dirty.ratio" => config with { MinCleanableDirtyRatio = double.Parse(v, NumberStyles.Float, CultureInfo.InvariantCulture) },
                 _ => config,
             };
         }

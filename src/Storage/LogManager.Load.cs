@@ -15,6 +15,7 @@ public sealed partial class LogManager
         Dictionary<TopicPartition, long> recoveryPoints = ReadCheckpoint(dir, OffsetCheckpointFile.RecoveryPointFileName);
         Dictionary<TopicPartition, long> logStartOffsets = ReadCheckpoint(dir, OffsetCheckpointFile.LogStartOffsetFileName);
         Dictionary<TopicPartition, long> highWatermarks = ReadCheckpoint(dir, OffsetCheckpointFile.ReplicationOffsetFileName);
+        Dictionary<TopicPartition, long> cleanerOffsets = ReadCheckpoint(dir, OffsetCheckpointFile.CleanerOffsetFileName);
         if (!clean)
         {
             _logger.LogWarning("Log dir {Dir} was not shut down cleanly: recovering unflushed segments", dir);
@@ -49,6 +50,7 @@ public sealed partial class LogManager
             try
             {
                 PartitionLog log = PartitionLog.Load(directory, topicPartition, Guid.Empty, Config.DefaultLogConfig, _time, _loggerFactory.CreateLogger<PartitionLog>(), state, _handleCache);
+                log.SetCleanerCheckpoint(cleanerOffsets.GetValueOrDefault(topicPartition, -1));
                 _logs[topicPartition] = log;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException)

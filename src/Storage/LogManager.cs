@@ -270,6 +270,8 @@ public sealed partial class LogManager : IDisposable
             _timers.Clear();
         }
 
+        WaitForCleaner();
+
         var failedDirs = new HashSet<string>(StringComparer.Ordinal);
         foreach (PartitionLog log in _logs.Values)
         {
@@ -360,6 +362,7 @@ public sealed partial class LogManager : IDisposable
         var recoveryPoints = new List<KeyValuePair<TopicPartition, long>>();
         var logStartOffsets = new List<KeyValuePair<TopicPartition, long>>();
         var highWatermarks = new List<KeyValuePair<TopicPartition, long>>();
+        var cleanerOffsets = new List<KeyValuePair<TopicPartition, long>>();
         foreach (PartitionLog log in _logs.Values)
         {
             if (Path.GetFullPath(Path.GetDirectoryName(log.Directory)!) != full)
@@ -370,11 +373,16 @@ public sealed partial class LogManager : IDisposable
             recoveryPoints.Add(new(log.TopicPartition, log.RecoveryPoint));
             logStartOffsets.Add(new(log.TopicPartition, log.LogStartOffset));
             highWatermarks.Add(new(log.TopicPartition, log.HighWatermark));
+            if (log.CleanerCheckpoint >= 0)
+            {
+                cleanerOffsets.Add(new(log.TopicPartition, log.CleanerCheckpoint));
+            }
         }
 
         new OffsetCheckpointFile(Path.Combine(dir, OffsetCheckpointFile.RecoveryPointFileName)).Write(recoveryPoints);
         new OffsetCheckpointFile(Path.Combine(dir, OffsetCheckpointFile.LogStartOffsetFileName)).Write(logStartOffsets);
         new OffsetCheckpointFile(Path.Combine(dir, OffsetCheckpointFile.ReplicationOffsetFileName)).Write(highWatermarks);
+        new OffsetCheckpointFile(Path.Combine(dir, OffsetCheckpointFile.CleanerOffsetFileName)).Write(cleanerOffsets);
     }
 
     private void ScheduleDirectoryDelete(string directory)
@@ -411,6 +419,7 @@ public sealed partial class LogManager : IDisposable
             AddTimer(Math.Min(Config.FlushOffsetCheckpointIntervalMs, Config.FlushStartOffsetCheckpointIntervalMs), CheckpointAll);
             AddTimer(Config.ProducerIdExpirationCheckIntervalMs, () => RemoveExpiredProducers());
             AddTimer(Config.DeleteCheckIntervalMs, () => DeletePendingSegments());
+            StartCleaner();
         }
     }
 

@@ -40,6 +40,12 @@ public sealed record LogManagerConfig
     /// </summary>
     public int OpenSegmentHandlesMax { get; init; } = SegmentHandleCache.DefaultCapacity;
 
+    /// <summary>log.cleaner.enable: run compaction for cleanup.policy=compact topics.</summary>
+    public bool CleanerEnable { get; init; } = true;
+
+    /// <summary>log.cleaner.backoff.ms: pause between the cleaner's passes over the logs.</summary>
+    public long CleanerBackoffMs { get; init; } = 15_000;
+
     /// <summary>node.id written to / checked against meta.properties (-1: do not check).</summary>
     public int NodeId { get; init; } = -1;
 

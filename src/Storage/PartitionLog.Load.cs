@@ -255,19 +255,32 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>
-    /// Deletes files an interrupted operation left behind: *.deleted (segments already removed),
-    /// *.tmp (half-written checkpoints), *.cleaned/*.swap (compaction, not implemented yet), and
-    /// indexes without a .log (Kafka LogLoader.removeTempFilesAndCollectSwapFiles).
+    /// Finishes or undoes what an interrupted operation left behind (Kafka
+    /// LogLoader.removeTempFilesAndCollectSwapFiles): a compaction copy renamed <c>.log.swap</c> was
+    /// complete and fsynced, so it replaces the segment (whose indexes are then stale and removed,
+    /// to be rebuilt on first use); then *.deleted (segments already removed), *.tmp (half-written
+    /// checkpoints), *.cleaned (an unfinished compaction copy) and indexes without a .log go.
     /// </summary>
     private static void RemoveLeftoverFiles(string directory, ILogger logger)
     {
+        string swapSuffix = LogSegment.LogSuffix + Cleaner.SegmentCleaner.SwapSuffix;
+        foreach (string file in System.IO.Directory.EnumerateFiles(directory, "*" + swapSuffix))
+        {
+            string logFile = file.Substring(0, file.Length - Cleaner.SegmentCleaner.SwapSuffix.Length);
+            string stem = logFile.Substring(0, logFile.Length - LogSegment.LogSuffix.Length);
+            logger.LogInformation("Completing the interrupted compaction swap of {File}", logFile);
+            File.Delete(stem + LogSegment.IndexSuffix);
+            File.Delete(stem + LogSegment.TimeIndexSuffix);
+            File.Move(file, logFile, overwrite: true);
+        }
+
         foreach (string file in System.IO.Directory.EnumerateFiles(directory))
         {
             string name = Path.GetFileName(file);
             bool leftover = name.EndsWith(LogSegment.DeletedSuffix, StringComparison.Ordinal)
                 || name.EndsWith(".tmp", StringComparison.Ordinal)
-                || name.EndsWith(".cleaned", StringComparison.Ordinal)
-                || name.EndsWith(".swap", StringComparison.Ordinal);
+                || name.EndsWith(Cleaner.SegmentCleaner.CleanedSuffix, StringComparison.Ordinal)
+                || name.EndsWith(Cleaner.SegmentCleaner.SwapSuffix, StringComparison.Ordinal);
             if (!leftover && (name.EndsWith(LogSegment.IndexSuffix, StringComparison.Ordinal) || name.EndsWith(LogSegment.TimeIndexSuffix, StringComparison.Ordinal)))
             {
                 string logFile = Path.Combine(directory, name.Substring(0, name.IndexOf('.')) + LogSegment.LogSuffix);

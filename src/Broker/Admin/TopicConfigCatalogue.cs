@@ -78,6 +78,8 @@ public static class TopicConfigCatalogue
             new("message.timestamp.after.max.ms", ConfigType.Long, "log.message.timestamp.after.max.ms", c => S(c, "log.message.timestamp.after.max.ms"), LongAtLeast(0)),
             new("message.timestamp.before.max.ms", ConfigType.Long, "log.message.timestamp.before.max.ms", c => S(c, "log.message.timestamp.before.max.ms"), LongAtLeast(0)),
             new("message.timestamp.type", ConfigType.String, "log.message.timestamp.type", c => S(c, "log.message.timestamp.type"), In("CreateTime", "LogAppendTime")),
+            new("min.cleanable.dirty.ratio", ConfigType.Double, "log.cleaner.min.cleanable.ratio", c => c.GetDouble("log.cleaner.min.cleanable.ratio").ToString(CultureInfo.InvariantCulture),
+                v => double.TryParse(v.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d >= 0 && d <= 1 ? null : "Value must be between 0 and 1"),
             new("min.insync.replicas", ConfigType.Int, "min.insync.replicas", c => S(c, "min.insync.replicas"), IntAtLeast(1)),
             new("retention.bytes", ConfigType.Long, "log.retention.bytes", c => S(c, "log.retention.bytes"), LongAtLeast(-1)),
             new("retention.ms", ConfigType.Long, "log.retention.ms", c => c.LogRetentionMs.ToString(CultureInfo.InvariantCulture), LongAtLeast(-1)),

@@ -73,6 +73,7 @@ public static class BrokerConfigCatalogue
             new("log.cleaner.enable", ConfigType.Boolean, "true", "Run the log cleaner for compacted topics."),
             new("log.cleaner.min.cleanable.ratio", ConfigType.Double, "0.5", "Dirty ratio that triggers cleaning.") { Validator = v => v is double d && (d < 0 || d > 1) ? "Value must be between 0 and 1" : null, IsDynamic = true },
             new("log.cleaner.delete.retention.ms", ConfigType.Long, "86400000", "How long tombstones are kept.") { Validator = Validators.AtLeast(0), IsDynamic = true },
+            new("log.cleaner.backoff.ms", ConfigType.Long, "15000", "Pause between the cleaner's passes over the logs.") { Validator = Validators.AtLeast(0) },
             new("log.flush.interval.messages", ConfigType.Long, "9223372036854775807", "fsync after this many messages (topic: flush.messages).") { Validator = Validators.AtLeast(1), IsDynamic = true },
             new("log.flush.interval.ms", ConfigType.Long, null, "fsync when the last flush is older (topic: flush.ms); defaults to log.flush.scheduler.interval.ms.") { IsDynamic = true },
             new("log.flush.scheduler.interval.ms", ConfigType.Long, "9223372036854775807", "How often the flusher checks."),

@@ -12,6 +12,7 @@ internal sealed class OffsetCheckpointFile(string path)
     public const string RecoveryPointFileName = "recovery-point-offset-checkpoint";
     public const string LogStartOffsetFileName = "log-start-offset-checkpoint";
     public const string ReplicationOffsetFileName = "replication-offset-checkpoint";
+    public const string CleanerOffsetFileName = "cleaner-offset-checkpoint";
 
     public string Path { get; } = path;
 
