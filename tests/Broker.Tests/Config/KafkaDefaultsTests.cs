@@ -55,6 +55,7 @@ public sealed class KafkaDefaultsTests
         ["log.cleaner.enable"] = "true",
         ["log.cleaner.min.cleanable.ratio"] = "0.5",
         ["log.cleaner.delete.retention.ms"] = "86400000",
+        ["log.cleaner.backoff.ms"] = "15000",
         ["log.flush.interval.messages"] = "9223372036854775807",
         ["log.flush.interval.ms"] = null,
         ["log.flush.scheduler.interval.ms"] = "9223372036854775807",
