@@ -167,10 +167,54 @@ public class RebalanceBehaviourTests
         }
     }
 
+    [Fact]
+    public async Task StaticConsumerProtocolMemberRestartKeepsItsPartitionsAndTheOthersSeeNothing()
+    {
+        await using var broker = await StartBrokerAsync();
+        string topic = TestBroker.UniqueTopic();
+        await CreateTopicAsync(broker, topic, 6);
+        string groupId = "group-" + topic;
+        ConsumerConfig StaticConfig(int i)
+        {
+            var config = ConsumerProtocolConfig(broker, groupId, "uniform");
+            config.GroupInstanceId = "instance-" + i;
+            return config;
+        }
+        var consumers = new List<PollingConsumer>();
+        try
+        {
+            for (int i = 0; i < 3; i++) consumers.Add(new PollingConsumer(StaticConfig(i), topic));
+            await Poll.UntilAsync(() => Poll.IsExactSplit(consumers, 6, 2), Deadline, () => Poll.Describe(consumers));
+            var keptRunning = consumers.Take(2).ToList();
+            var revokedBefore = keptRunning.Select(c => c.Revoked.Count).ToList();
+            var assignEventsBefore = keptRunning.Select(c => c.AssignEvents).ToList();
+            var restartedHad = consumers[2].Assigned;
+
+            // A rolling restart: Close sends the static leave (member epoch -2), which keeps the
+            // assignment for the instance until group.consumer.session.timeout.ms (KIP-848).
+            consumers[2].Dispose();
+            var restarted = new PollingConsumer(StaticConfig(2), topic);
+            consumers.Add(restarted);
+            await Poll.UntilAsync(() => restarted.Assigned.Count == 2, Deadline, () => Poll.Describe(consumers));
+
+            Assert.True(restartedHad.SetEquals(restarted.Assigned), "the restarted instance got its old partitions back");
+            for (int i = 0; i < keptRunning.Count; i++)
+            {
+                Assert.Equal(revokedBefore[i], keptRunning[i].Revoked.Count);
+                Assert.Equal(assignEventsBefore[i], keptRunning[i].AssignEvents);
+            }
+        }
+        finally
+        {
+            foreach (var c in consumers) c.Dispose();
+        }
+    }
+
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task KilledMemberLosesItsPartitionsOnceItsSessionTimesOut(bool consumerProtocol)
+    [InlineData("range")]
+    [InlineData("cooperative-sticky")]
+    [InlineData("consumer")]
+    public async Task KilledMemberLosesItsPartitionsOnceItsSessionTimesOut(string protocol)
     {
         await using var broker = await StartBrokerAsync();
         string topic = TestBroker.UniqueTopic();
@@ -181,13 +225,17 @@ public class RebalanceBehaviourTests
         {
             for (int i = 0; i < 3; i++)
             {
-                var config = consumerProtocol
-                    ? ConsumerProtocolConfig(broker, groupId, "uniform")
-                    : ClassicConfig(broker, groupId, PartitionAssignmentStrategy.Range);
+                var config = protocol switch
+                {
+                    "consumer" => ConsumerProtocolConfig(broker, groupId, "uniform"),
+                    "cooperative-sticky" => ClassicConfig(broker, groupId, PartitionAssignmentStrategy.CooperativeSticky),
+                    _ => ClassicConfig(broker, groupId, PartitionAssignmentStrategy.Range),
+                };
                 consumers.Add(new PollingConsumer(config, topic));
             }
             await Poll.UntilAsync(() => Poll.IsExactSplit(consumers, 6, 2), Deadline, () => Poll.Describe(consumers));
 
+            var revokedBefore = consumers.ToDictionary(c => c, c => c.Revoked.Count);
             var killedAt = DateTime.UtcNow;
             consumers[0].Abandon(); // Dispose without Close: no LeaveGroup, no leave heartbeat
             var survivors = consumers.Skip(1).ToList();
@@ -198,6 +246,11 @@ public class RebalanceBehaviourTests
             // and not much later: one heartbeat interval to notice, one to reconcile or rejoin.
             Assert.True(elapsed >= TimeSpan.FromMilliseconds(SessionTimeoutMs - 1000), $"moved after {elapsed}, before the session could time out");
             Assert.True(elapsed <= TimeSpan.FromMilliseconds(SessionTimeoutMs + 8000), $"moved after {elapsed}");
+            if (protocol != "range")
+            {
+                // Incremental protocols: the survivors only gained partitions, nothing was revoked.
+                Assert.All(survivors, c => Assert.Equal(revokedBefore[c], c.Revoked.Count));
+            }
         }
         finally
         {
