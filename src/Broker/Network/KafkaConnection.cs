@@ -58,6 +58,9 @@ public sealed class KafkaConnection
     private int _frameFilled;
     private long _lastActivityTicks = Environment.TickCount64;
     private int _inFlight;
+    // One slot per request dispatched and not yet answered (max.inflight.requests.per.connection),
+    // taken before the handler runs so that no more than that many handlers are ever outstanding.
+    private readonly SemaphoreSlim _inFlightSlots;
     private int _closeStarted;
 
     public KafkaConnection(long id, IConnectionTransport transport, ConnectionOptions options, HandlerRegistry registry, ILogger logger, string listenerName,
@@ -70,6 +73,7 @@ public sealed class KafkaConnection
         _logger = logger;
         _listenerName = listenerName;
         _requestMetrics = requestMetrics;
+        _inFlightSlots = new SemaphoreSlim(options.MaxInFlightRequests, options.MaxInFlightRequests);
         _pending = Channel.CreateBounded<PendingRequest>(new BoundedChannelOptions(options.MaxInFlightRequests)
         {
             SingleReader = true,
@@ -255,6 +259,12 @@ public sealed class KafkaConnection
         if (status == RequestParseStatus.Ok && handler is not null
             && header.RequestApiVersion >= handler.MinVersion && header.RequestApiVersion <= handler.MaxVersion)
         {
+            if (!await AcquireSlotAsync().ConfigureAwait(false))
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+                return false;
+            }
+
             var context = new RequestContext(header, Id, _transport.RemoteEndPoint, _listenerName);
             ValueTask<IApiMessage?> response;
             try
@@ -278,6 +288,7 @@ public sealed class KafkaConnection
             var context = new RequestContext(header, Id, _transport.RemoteEndPoint, _listenerName);
             header.RequestApiVersion = 0;
             var body = ErrorResponses.UnsupportedApiVersions(_registry);
+            if (!await AcquireSlotAsync().ConfigureAwait(false)) return false;
             return await EnqueueAsync(new PendingRequest(context, null, ValueTask.FromResult<IApiMessage?>(body), null, 0) { ReceivedTimestamp = receivedTimestamp }).ConfigureAwait(false);
         }
 
@@ -295,18 +306,44 @@ public sealed class KafkaConnection
         return false;
     }
 
-    private async ValueTask<bool> EnqueueAsync(PendingRequest pending)
+    /// <summary>
+    /// Waits for an in-flight slot: while max.inflight.requests.per.connection requests are
+    /// unanswered the processing loop stops here, stops reading, and the socket fills
+    /// (backpressure). False when the connection closes meanwhile.
+    /// </summary>
+    private async ValueTask<bool> AcquireSlotAsync()
     {
-        Interlocked.Increment(ref _inFlight);
         try
         {
-            // Waits while MaxInFlightRequests are outstanding: backpressure on the reading side.
+            await _inFlightSlots.WaitAsync(_connectionClosed.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _inFlight);
+        return true;
+    }
+
+    private void ReleaseSlot()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        _inFlightSlots.Release();
+    }
+
+    /// <summary>Queues a dispatched request (holding a slot) for the send loop; false when the connection is closing.</summary>
+    private async ValueTask<bool> EnqueueAsync(PendingRequest pending)
+    {
+        try
+        {
+            // Never waits for room: the slot taken before dispatch bounds the queue.
             await _pending.Writer.WriteAsync(pending, _connectionClosed.Token).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
         {
-            Interlocked.Decrement(ref _inFlight);
+            ReleaseSlot();
             pending.ReleaseFrame();
             return false;
         }
@@ -328,7 +365,7 @@ public sealed class KafkaConnection
                     if (batch.Count > 0 && !next.Response.IsCompleted) break;
                     reader.TryRead(out _);
                     ResponseFrame? frame = await CompleteAsync(next).ConfigureAwait(false);
-                    Interlocked.Decrement(ref _inFlight);
+                    ReleaseSlot();
                     _requestMetrics?.Record(next.Context.ApiKey, next.Context.ApiVersion, next.ReceivedTimestamp);
                     if (frame is not null)
                     {
@@ -374,7 +411,7 @@ public sealed class KafkaConnection
             // Release what is still queued (their handlers see the cancelled token).
             while (reader.TryRead(out PendingRequest? left))
             {
-                Interlocked.Decrement(ref _inFlight);
+                ReleaseSlot();
                 await ObserveAsync(left).ConfigureAwait(false);
             }
         }

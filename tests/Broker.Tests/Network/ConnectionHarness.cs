@@ -22,8 +22,13 @@ internal sealed class ConnectionHarness : IAsyncDisposable
     private int _correlationId;
 
     public ConnectionHarness(params IApiHandler[] handlers)
+        : this(new ConnectionOptions(), handlers)
     {
-        Connection = new KafkaConnection(1, _transport, new ConnectionOptions(), new HandlerRegistry(handlers), Logger, "PLAINTEXT");
+    }
+
+    public ConnectionHarness(ConnectionOptions options, params IApiHandler[] handlers)
+    {
+        Connection = new KafkaConnection(1, _transport, options, new HandlerRegistry(handlers), Logger, "PLAINTEXT");
         _run = Connection.RunAsync();
     }
 
