@@ -183,6 +183,25 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
     }
 
     [Fact]
+    public async Task CrcMismatch_UnknownTopic_AndOversizedBatch_GetTheirErrorCodes()
+    {
+        string topic = TestBroker.UniqueTopic("crc");
+        await using RawConnection client = await RawConnection.ConnectAsync(Broker.BootstrapServers);
+        await CreateTopicAsync(client, topic, partitions: 1);
+
+        byte[] corrupt = Batch(3);
+        corrupt[^3] ^= 0x5A; // a record byte: covered by the CRC-32C
+        Assert.Equal((short)ErrorCode.CorruptMessage, await ProduceErrorAsync(client, topic, corrupt));
+        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, await ProduceErrorAsync(client, TestBroker.UniqueTopic("nosuch"), Batch(1)));
+        // This broker's frames stop at 64 KiB, below message.max.bytes: lower the topic's max.message.bytes instead.
+        await AlterMaxMessageBytesAsync(client, topic, 1024);
+        Assert.Equal((short)ErrorCode.MessageTooLarge, await ProduceErrorAsync(client, topic, Batch(1, valueBytes: 4096)));
+
+        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(2)));
+        await AssertBrokerServesAsync();
+    }
+
+    [Fact]
     public async Task AcksZeroProduceThatFails_ClosesTheConnectionWithALogLine()
     {
         string topic = TestBroker.UniqueTopic("acks0");
@@ -288,6 +307,25 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         Assert.Equal(0, Assert.Single(response.Topics).ErrorCode);
     }
 
+    private static async Task<short> ProduceErrorAsync(RawConnection client, string topic, byte[] records)
+    {
+        ProduceResponse response = await client.SendAsync<ProduceResponse>(Produce(topic, 0, records, acks: -1), 9);
+        return Assert.Single(Assert.Single(response.Responses).PartitionResponses).ErrorCode;
+    }
+
+    private static async Task AlterMaxMessageBytesAsync(RawConnection client, string topic, int maxBytes)
+    {
+        var request = new IncrementalAlterConfigsRequest();
+        request.Resources.Add(new IncrementalAlterConfigsRequest.AlterConfigsResource
+        {
+            ResourceType = 2, // TOPIC
+            ResourceName = topic,
+            Configs = { new IncrementalAlterConfigsRequest.AlterableConfig { Name = "max.message.bytes", ConfigOperation = 0, Value = maxBytes.ToString() } },
+        });
+        IncrementalAlterConfigsResponse response = await client.SendAsync<IncrementalAlterConfigsResponse>(request, 1);
+        Assert.Equal(0, Assert.Single(response.Responses).ErrorCode);
+    }
+
     private static ProduceRequest Produce(string topic, int partition, byte[] records, short acks) => new()
     {
         Acks = acks,
@@ -295,12 +333,12 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         TopicData = { new ProduceRequest.TopicProduceData { Name = topic, PartitionData = { new ProduceRequest.PartitionProduceData { Index = partition, Records = new MemoryRecords(records) } } } },
     };
 
-    private static byte[] Batch(int records)
+    private static byte[] Batch(int records, int valueBytes = 16)
     {
         using var builder = new RecordBatchBuilder();
         for (int i = 0; i < records; i++)
         {
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[16]);
+            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[valueBytes]);
         }
 
         using PooledBufferWriter built = builder.Build();
