@@ -133,7 +133,9 @@ internal sealed class FetchPartitionReader(ReplicaManager replicaManager, IReadO
 
             try
             {
-                accumulated += partition.Log.Read(fetchOffset, entry.PartitionMaxBytes, bound, minOneBatch: true).SizeInBytes;
+                LogReadResult probe = partition.Log.Read(fetchOffset, entry.PartitionMaxBytes, bound, minOneBatch: true);
+                accumulated += probe.SizeInBytes;
+                probe.Records?.Dispose(); // only its size was needed: give the segment lease back now, not at GC
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {

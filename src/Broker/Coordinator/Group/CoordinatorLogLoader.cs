@@ -36,6 +36,7 @@ public static class CoordinatorLogLoader
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
+                read.Records.Dispose(); // copied: the segment lease goes back now, not at GC
             }
             if (next <= offset) yield break; // no whole batch could be read: stop rather than spin
             foreach (var record in decoded) yield return record;
