@@ -37,8 +37,9 @@ public static class ErrorResponseBuilder
     // first of these the response entry has receives the string.
     private static readonly string[] StringKeyPreference = ["GroupId", "Name", "Topic", "Key", "TransactionalId"];
 
-    // Offsets Kafka reports as -1 (INVALID_OFFSET, INVALID_HIGH_WATERMARK) in an error entry where the spec's default is 0.
-    private static readonly string[] InvalidOffsetFields = ["BaseOffset", "HighWatermark"];
+    // Offsets Kafka reports as -1 (INVALID_OFFSET, INVALID_HIGH_WATERMARK, INVALID_LOW_WATERMARK) in an
+    // error entry where the spec's default is 0.
+    private static readonly string[] InvalidOffsetFields = ["BaseOffset", "HighWatermark", "LowWatermark"];
 
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]> PropertiesByType = new();
 

@@ -238,6 +238,22 @@ public sealed class ErrorResponseBuilderTests
         Assert.All(response.Groups, g => Assert.Equal(Unknown, g.ErrorCode));
     }
 
+    [Fact]
+    public void DeleteRecords_EveryPartitionGetsTheErrorAndAnInvalidLowWatermark()
+    {
+        var request = new DeleteRecordsRequest { TimeoutMs = 1000 };
+        var topic = new DeleteRecordsRequest.DeleteRecordsTopic { Name = "dr" };
+        topic.Partitions.Add(new DeleteRecordsRequest.DeleteRecordsPartition { PartitionIndex = 2, Offset = 10 });
+        request.Topics.Add(topic);
+
+        var response = RoundTrip<DeleteRecordsResponse>(request, 2);
+
+        DeleteRecordsResponse.DeleteRecordsPartitionResult p = Assert.Single(Assert.Single(response.Topics).Partitions);
+        Assert.Equal(2, p.PartitionIndex);
+        Assert.Equal(Unknown, p.ErrorCode);
+        Assert.Equal(-1, p.LowWatermark);
+    }
+
     /// <summary>
     /// Every API the broker serves, at every version it advertises, gets an error response that
     /// serialises (the guarantee the connection relies on to stay open).
