@@ -344,7 +344,8 @@ public sealed class KafkaConnection
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException or ObjectDisposedException)
         {
             ReleaseSlot();
-            pending.ReleaseFrame();
+            // The handler may still be running over slices of the frame: return it only when the handler is done.
+            _ = ObserveAsync(pending);
             return false;
         }
     }
