@@ -14,6 +14,7 @@
 #   KEEP_LOGS=1                                 keep the broker's log dir
 #   CONSUMER_ASSIGN=1                           consumers assign partitions instead of joining a group
 #   BROKER_OVERRIDES="num.partitions=8 ..."     extra --override key=value for the broker
+#   WARMUP=1                                    produce 300k records of 100 B and of 1 KB before the scenarios (0: skip)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -91,6 +92,17 @@ fi
 TARGET_ARGS=()
 if [[ -n "$BOOTSTRAP" ]]; then TARGET_ARGS=(--bootstrap-server "$BOOTSTRAP" --broker-pid "$BROKER_PID"); fi
 
+# Warm the broker up first, so that the first scenario's CPU s/GB does not include the JIT
+# compiling and tiering up the produce path (the mock is native code and needs none).
+if [[ -n "$BOOTSTRAP" && "${WARMUP:-1}" == 1 ]]; then
+  log "warming up the broker (WARMUP=0 to skip)"
+  for size in 100 1024; do
+    "${LOADTOOL[@]}" producer-perf --topic "warm-up-$size" --num-records 300000 --record-size "$size" --throughput -1 \
+      --create-topic-partitions 1 --producer-props "bootstrap.servers=$BOOTSTRAP" acks=1 >"$WORK/warm-up-$size.log" 2>&1 \
+      || log "warm-up with $size B records failed (see $WORK/warm-up-$size.log)"
+  done
+fi
+
 THROUGHPUT_ROWS="$WORK/throughput.md"
 E2E_ROWS="$WORK/e2e.md"
 : >"$THROUGHPUT_ROWS"; : >"$E2E_ROWS"
@@ -166,7 +178,7 @@ RESULTS="$WORK/results.md"
   echo "### Results of $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
   echo
   echo "- Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/^Mem:/{print $2}') GiB memory, kernel $(uname -r), $(dotnet --version | sed 's/^/.NET SDK /')"
-  echo "- Command: \`RECORDS_100B=$RECORDS_100B RECORDS_1KB=$RECORDS_1KB E2E_RATE_MB=$E2E_RATE_MB E2E_DURATION_SEC=$E2E_DURATION_SEC MOCK_ONLY=$MOCK_ONLY CONSUMER_ASSIGN=$CONSUMER_ASSIGN${SCENARIOS:+ SCENARIOS=\"$SCENARIOS\"}${BROKER_OVERRIDES:+ BROKER_OVERRIDES=\"$BROKER_OVERRIDES\"} perf/run.sh\` (scenarios took ${ELAPSED}s)"
+  echo "- Command: \`RECORDS_100B=$RECORDS_100B RECORDS_1KB=$RECORDS_1KB E2E_RATE_MB=$E2E_RATE_MB E2E_DURATION_SEC=$E2E_DURATION_SEC MOCK_ONLY=$MOCK_ONLY CONSUMER_ASSIGN=$CONSUMER_ASSIGN WARMUP=${WARMUP:-1}${SCENARIOS:+ SCENARIOS=\"$SCENARIOS\"}${BROKER_OVERRIDES:+ BROKER_OVERRIDES=\"$BROKER_OVERRIDES\"} perf/run.sh\` (scenarios took ${ELAPSED}s)"
   if [[ "$BROKER_DIED" == 1 ]]; then echo "- **The broker exited during the run**; later scenarios ran against the mock only."; fi
   if [[ -n "$BOOTSTRAP" ]]; then
     echo "- Broker: \`dotnet src/Broker/bin/Release/net10.0/Broker.dll --override log.dirs=<tmp> --override listeners=PLAINTEXT://127.0.0.1:<port>$(for kv in ${BROKER_OVERRIDES:-}; do printf ' --override %s' "$kv"; done)\`"
