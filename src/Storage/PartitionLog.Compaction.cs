@@ -13,12 +13,12 @@ namespace Broker.Storage;
 /// section, then copies every cleanable segment keeping the last record of each key, and swaps
 /// the copies in. Offsets never change.
 ///
-/// Each segment is rewritten on its own (Kafka groups small neighbours into one; we do not, so
-/// compacted segments only shrink). Crash safety follows Kafka's file protocol: the copy is
-/// written and fsynced as <c>.log.cleaned</c> (an interrupted copy is deleted at load), renamed to
-/// <c>.log.swap</c> (from here the swap is completed at load), then the original's files are
-/// renamed <c>.deleted</c> and the swap file takes the <c>.log</c> name; indexes are rebuilt on
-/// first use. Tombstones (null values) are dropped by the first pass after delete.retention.ms has
+/// Neighbouring segments whose sizes add up to at most segment.bytes are copied into one (Kafka's
+/// groupSegmentsBySize), so segments shrunk by earlier passes merge. Crash safety follows Kafka's
+/// file protocol: the copy is written and fsynced as <c>.log.cleaned</c> (an interrupted copy is
+/// deleted at load), renamed to <c>.log.swap</c> (from here the swap is completed at load,
+/// dropping the old segments it covers), then the originals' files are renamed <c>.deleted</c>
+/// and the swap file takes the first one's <c>.log</c> name; indexes are rebuilt on first use. Tombstones (null values) are dropped by the first pass after delete.retention.ms has
 /// passed since their segment was last appended to (we keep the copy's modification time);
 /// Kafka 3.1+ measures delete.retention.ms from the pass that first saw the tombstone (KIP-534).
 ///
@@ -79,32 +79,12 @@ public sealed partial class PartitionLog
 
         long nowMs = NowMs;
         int removed = 0;
-        for (int i = 0; i < cleanableCount; i++)
+        int from = 0;
+        while (from < cleanableCount)
         {
-            LogSegment segment = segments[i];
-            long lastModifiedMs = LastModifiedMs(segment.LogPath, nowMs);
-            bool dropTombstones = nowMs - lastModifiedMs > Config.DeleteRetentionMs;
-            CleanedSegment cleaned = SegmentCleaner.WriteCleaned(segment, map, dropTombstones);
-            if (cleaned.RecordsRemoved == 0)
-            {
-                File.Delete(cleaned.CleanedPath);
-                continue;
-            }
-
-            // Tombstone age is the original's: a rewrite must not restart the clock.
-            File.SetLastWriteTimeUtc(cleaned.CleanedPath, DateTimeOffset.FromUnixTimeMilliseconds(lastModifiedMs).UtcDateTime);
-            string swapPath = segment.LogPath + SegmentCleaner.SwapSuffix;
-            File.Move(cleaned.CleanedPath, swapPath, overwrite: true);
-            CheckpointFile.FsyncDirectory(Directory);
-            if (!TrySwap(segment, swapPath))
-            {
-                File.Delete(swapPath);
-                continue;
-            }
-
-            removed += cleaned.RecordsRemoved;
-            _logger.LogDebug("{Partition}: compacted segment {BaseOffset} from {Before} to {After} bytes ({Removed} records removed)",
-                TopicPartition, segment.BaseOffset, cleaned.SizeBefore, cleaned.SizeAfter, cleaned.RecordsRemoved);
+            int count = SegmentCleaner.GroupBySize(segments, from, cleanableCount, Config.SegmentBytes);
+            removed += CleanGroup(segments, from, count, map, nowMs);
+            from += count;
         }
 
         SetCleanerCheckpoint(Math.Max(CleanerCheckpoint, firstUncleanable));
@@ -116,8 +96,44 @@ public sealed partial class PartitionLog
         return removed;
     }
 
-    /// <summary>Writes the cleaned copy of one segment without swapping it in (tests: a crash right after).</summary>
-    internal string WriteCleanedForTest(int segmentIndex, bool renameToSwap)
+    /// <summary>Copies <paramref name="count"/> neighbouring segments into one and swaps it in; returns the records removed.</summary>
+    private int CleanGroup(LogSegment[] segments, int from, int count, OffsetMap map, long nowMs)
+    {
+        bool[] dropTombstones = new bool[count];
+        long newestModifiedMs = 0;
+        for (int i = 0; i < count; i++)
+        {
+            long lastModifiedMs = LastModifiedMs(segments[from + i].LogPath, nowMs);
+            dropTombstones[i] = nowMs - lastModifiedMs > Config.DeleteRetentionMs;
+            newestModifiedMs = Math.Max(newestModifiedMs, lastModifiedMs);
+        }
+
+        CleanedSegment cleaned = SegmentCleaner.WriteCleaned(segments, from, count, map, dropTombstones);
+        if (cleaned.RecordsRemoved == 0 && count == 1)
+        {
+            File.Delete(cleaned.CleanedPath);
+            return 0;
+        }
+
+        // Tombstone age is the sources' (the newest of them, so that none is dropped early): a
+        // rewrite must not restart the clock.
+        File.SetLastWriteTimeUtc(cleaned.CleanedPath, DateTimeOffset.FromUnixTimeMilliseconds(newestModifiedMs).UtcDateTime);
+        string swapPath = segments[from].LogPath + SegmentCleaner.SwapSuffix;
+        File.Move(cleaned.CleanedPath, swapPath, overwrite: true);
+        CheckpointFile.FsyncDirectory(Directory);
+        if (!TrySwap(segments, from, count, swapPath))
+        {
+            File.Delete(swapPath);
+            return 0;
+        }
+
+        _logger.LogDebug("{Partition}: compacted {Count} segments from offset {BaseOffset}, {Before} to {After} bytes ({Removed} records removed)",
+            TopicPartition, count, segments[from].BaseOffset, cleaned.SizeBefore, cleaned.SizeAfter, cleaned.RecordsRemoved);
+        return cleaned.RecordsRemoved;
+    }
+
+    /// <summary>Writes the cleaned copy of a group of segments without swapping it in (tests: a crash right after).</summary>
+    internal string WriteCleanedForTest(int from, int count, bool renameToSwap)
     {
         LogSegment[] segments = _segments;
         var map = new OffsetMap();
@@ -126,41 +142,69 @@ public sealed partial class PartitionLog
             SegmentCleaner.BuildOffsetMap(segments[i], LogStartOffset, map);
         }
 
-        CleanedSegment cleaned = SegmentCleaner.WriteCleaned(segments[segmentIndex], map, dropTombstones: false);
+        CleanedSegment cleaned = SegmentCleaner.WriteCleaned(segments, from, count, map, new bool[count]);
         if (!renameToSwap)
         {
             return cleaned.CleanedPath;
         }
 
-        string swapPath = segments[segmentIndex].LogPath + SegmentCleaner.SwapSuffix;
+        string swapPath = segments[from].LogPath + SegmentCleaner.SwapSuffix;
         File.Move(cleaned.CleanedPath, swapPath, overwrite: true);
         return swapPath;
     }
 
     /// <summary>
-    /// Replaces <paramref name="old"/> by the segment in <paramref name="swapPath"/> under the write
-    /// lock; false when the segment is gone meanwhile (retention, truncation, close).
+    /// Replaces <paramref name="count"/> segments from <paramref name="sources"/>[<paramref name="from"/>]
+    /// by the one in <paramref name="swapPath"/> under the write lock; false when any of them is gone
+    /// meanwhile (retention, truncation, close). The old files become *.deleted before the swap file
+    /// takes the first one's name: a crash in between completes the swap at load, which also drops
+    /// the old segments the swap file covers.
     /// </summary>
-    private bool TrySwap(LogSegment old, string swapPath)
+    private bool TrySwap(LogSegment[] sources, int from, int count, string swapPath)
     {
         lock (_writeLock)
         {
             LogSegment[] segments = _segments;
-            int index = Array.IndexOf(segments, old);
-            if (_closed || index < 0 || index == segments.Length - 1)
+            int index = Array.IndexOf(segments, sources[from]);
+            if (_closed || index < 0 || index + count >= segments.Length)
             {
                 return false;
             }
 
+            for (int i = 1; i < count; i++)
+            {
+                if (!ReferenceEquals(segments[index + i], sources[from + i]))
+                {
+                    return false;
+                }
+            }
+
             long nowMs = NowMs;
-            string logPath = old.LogPath;
-            ScheduleDelete(old, nowMs); // .log -> .log.deleted first: a crash from here on completes the swap at load
+            string logPath = sources[from].LogPath;
+            // Renames that fail throw before anything is scheduled for deletion or swapped: the
+            // log keeps reading the old files (under their new names) and the next load
+            // completes the swap from the .swap file.
+            for (int i = 0; i < count; i++)
+            {
+                segments[index + i].RenameForDelete();
+            }
+
+            lock (_pendingDeletes)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    _pendingDeletes.Add((segments[index + i], nowMs + Config.FileDeleteDelayMs));
+                }
+            }
+
             File.Move(swapPath, logPath, overwrite: false);
             CheckpointFile.FsyncDirectory(Directory);
-            LogSegment fresh = LogSegment.Open(Directory, old.BaseOffset, Config, nowMs, _handleCache);
-            var replaced = (LogSegment[])segments.Clone();
+            LogSegment fresh = LogSegment.Open(Directory, sources[from].BaseOffset, Config, nowMs, _handleCache);
+            var replaced = new LogSegment[segments.Length - count + 1];
+            Array.Copy(segments, 0, replaced, 0, index);
             replaced[index] = fresh;
-            Debug.Assert(index + 1 < replaced.Length && replaced[index + 1].BaseOffset > fresh.BaseOffset, "segments stay ordered");
+            Array.Copy(segments, index + count, replaced, index + 1, segments.Length - index - count);
+            Debug.Assert(replaced[index + 1].BaseOffset > fresh.BaseOffset, "segments stay ordered");
             _segments = replaced;
             return true;
         }

@@ -264,13 +264,29 @@ public sealed partial class PartitionLog
     private static void RemoveLeftoverFiles(string directory, ILogger logger)
     {
         string swapSuffix = LogSegment.LogSuffix + Cleaner.SegmentCleaner.SwapSuffix;
-        foreach (string file in System.IO.Directory.EnumerateFiles(directory, "*" + swapSuffix))
+        foreach (string file in System.IO.Directory.GetFiles(directory, "*" + swapSuffix))
         {
             string logFile = file.Substring(0, file.Length - Cleaner.SegmentCleaner.SwapSuffix.Length);
-            string stem = logFile.Substring(0, logFile.Length - LogSegment.LogSuffix.Length);
+            long swapBase = long.Parse(Path.GetFileName(logFile).AsSpan(0, 20), NumberStyles.None, CultureInfo.InvariantCulture);
+            long swapNext = Cleaner.SegmentCleaner.NextOffsetOf(file);
             logger.LogInformation("Completing the interrupted compaction swap of {File}", logFile);
-            File.Delete(stem + LogSegment.IndexSuffix);
-            File.Delete(stem + LogSegment.TimeIndexSuffix);
+
+            // The swap file replaces the group of segments it was cleaned from: those whose base
+            // offset it covers go (Kafka LogLoader). A group's tail whose records were all removed
+            // lies beyond what the file covers and stays, consistent if not yet compacted.
+            foreach (long baseOffset in ListSegmentBaseOffsets(directory))
+            {
+                if (baseOffset >= swapBase && (baseOffset == swapBase || baseOffset < swapNext))
+                {
+                    File.Delete(Path.Combine(directory, LogSegment.FileName(baseOffset, LogSegment.IndexSuffix)));
+                    File.Delete(Path.Combine(directory, LogSegment.FileName(baseOffset, LogSegment.TimeIndexSuffix)));
+                    if (baseOffset != swapBase)
+                    {
+                        File.Delete(Path.Combine(directory, LogSegment.FileName(baseOffset, LogSegment.LogSuffix)));
+                    }
+                }
+            }
+
             File.Move(file, logFile, overwrite: true);
         }
 

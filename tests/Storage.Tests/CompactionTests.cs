@@ -72,6 +72,21 @@ public class CompactionTests
             Assert.Equal(expected[key], (o, value));
         }
 
+        // The next pass merges the shrunk segments (Kafka's groupSegmentsBySize): fewer, fuller segments.
+        Append(log, codec, [("k0", "last")]);
+        log.Roll();
+        log.UpdateHighWatermark(log.LogEndOffset);
+        Assert.Equal(1, log.Clean());
+        expected["k0"] = (logEndOffset, "last");
+        logEndOffset++;
+        Assert.True(log.SegmentCount < segmentsBefore / 2, $"{log.SegmentCount} segments after merging, {segmentsBefore} before");
+        after = ReadAll(log);
+        Assert.Equal(expected.Count, after.Count);
+        foreach ((long o, string key, string? value) in after)
+        {
+            Assert.Equal(expected[key], (o, value));
+        }
+
         // Reads, timestamp lookups and a restart work on the swapped segments (indexes rebuilt).
         Assert.InRange(log.Read(0, 1 << 20, log.HighWatermark, true).FirstBatchOffset, 0, after[0].Offset);
         log.Close();
@@ -133,7 +148,7 @@ public class CompactionTests
         {
             FillWithDuplicates(log);
             original = ReadAll(log);
-            string cleaned = log.WriteCleanedForTest(0, renameToSwap: false);
+            string cleaned = log.WriteCleanedForTest(0, 1, renameToSwap: false);
             Assert.True(File.Exists(cleaned));
             log.CloseWithoutFlush();
         }
@@ -155,7 +170,7 @@ public class CompactionTests
             FillWithDuplicates(log);
             original = ReadAll(log);
             firstSegmentEnd = log.Segments[1].BaseOffset;
-            string swap = log.WriteCleanedForTest(0, renameToSwap: true);
+            string swap = log.WriteCleanedForTest(0, 1, renameToSwap: true);
             Assert.EndsWith(".log.swap", swap);
             log.CloseWithoutFlush();
         }
@@ -175,6 +190,55 @@ public class CompactionTests
         Assert.True(expected.Count < original.Count);
         Assert.Equal(expected, after);
         Assert.Equal(original[^1].Item1 + 1, reopened.LogEndOffset);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData(0)]
+    [InlineData(2)]
+    public async Task CrashInTheMiddleOfAGroupSwap_CompletesItAtLoad_WithoutDuplicateOffsets(int oldFilesRenamed)
+    {
+        await Task.Yield();
+        using var fx = new LogFixture(Compacted);
+        List<(long Offset, string Key, string? Value)> original;
+        long groupEnd;
+        int segmentsBefore;
+        using (PartitionLog log = fx.Create())
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                // k* keys are rewritten all the time; each u{i} is written once and always kept.
+                Append(log, CompressionType.None, [("k" + (i % 4), $"v{i}"), ("u" + i, $"u{i}")]);
+            }
+
+            log.Roll();
+            log.UpdateHighWatermark(log.LogEndOffset);
+            Assert.True(log.SegmentCount > 4);
+            original = ReadAll(log);
+            groupEnd = log.Segments[3].BaseOffset;
+            segmentsBefore = log.SegmentCount;
+            string swap = log.WriteCleanedForTest(0, 3, renameToSwap: true);
+            for (int i = 0; i < oldFilesRenamed; i++)
+            {
+                // As the swap does before the swap file takes the first segment's name.
+                string path = fx.SegmentPath(log.Segments[i].BaseOffset, LogSegment.LogSuffix);
+                File.Move(path, path + LogSegment.DeletedSuffix);
+            }
+
+            log.CloseWithoutFlush();
+        }
+
+        using PartitionLog reopened = fx.Open(clean: false, highWatermark: original.Count);
+        Assert.Empty(Directory.GetFiles(fx.Directory, "*.swap"));
+        var latest = new Dictionary<string, long>();
+        foreach ((long o, string k, _) in original)
+        {
+            latest[k] = o;
+        }
+
+        var expected = original.FindAll(r => r.Offset >= groupEnd || latest[r.Key] == r.Offset);
+        Assert.True(expected.Count < original.Count);
+        Assert.Equal(expected, ReadAll(reopened));
+        Assert.Equal(segmentsBefore - 2, reopened.SegmentCount); // three segments became one
     }
 
     [Fact(Timeout = 30_000)]

@@ -62,41 +62,94 @@ internal static class SegmentCleaner
     }
 
     /// <summary>
-    /// Writes the records of <paramref name="segment"/> to keep into <c>.log.cleaned</c> next to it
-    /// and fsyncs it. A record goes when the map holds a later offset for its key, or when it is a
-    /// tombstone and <paramref name="dropTombstones"/>. Returns what was written.
+    /// Writes the records to keep of <paramref name="count"/> neighbouring segments from
+    /// <paramref name="segments"/>[<paramref name="from"/>] into one <c>.log.cleaned</c> named after
+    /// the first, and fsyncs it. A record goes when the map holds a later offset for its key, or when
+    /// it is a tombstone and <paramref name="dropTombstones"/> says so for its segment.
     /// </summary>
-    public static CleanedSegment WriteCleaned(LogSegment segment, OffsetMap map, bool dropTombstones)
+    public static CleanedSegment WriteCleaned(LogSegment[] segments, int from, int count, OffsetMap map, bool[] dropTombstones)
     {
-        string cleanedPath = segment.LogPath + CleanedSuffix;
-        using SegmentLease lease = segment.Acquire();
+        string cleanedPath = segments[from].LogPath + CleanedSuffix;
         using var scratch = new PooledBufferWriter();
         using var retained = new PooledBufferWriter();
         using var rewritten = new PooledBufferWriter();
         using SafeFileHandle output = File.OpenHandle(cleanedPath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-        var scanner = new BatchScanner(lease.Handle, 0, segment.Size, 64 * 1024);
         long written = 0;
+        long sizeBefore = 0;
         int recordsRemoved = 0;
-        try
+        for (int i = from; i < from + count; i++)
         {
-            while (scanner.Next(out BatchInfo info))
+            LogSegment segment = segments[i];
+            sizeBefore += segment.Size;
+            using SegmentLease lease = segment.Acquire();
+            var scanner = new BatchScanner(lease.Handle, 0, segment.Size, 64 * 1024);
+            try
             {
-                ReadOnlySpan<byte> batch = scanner.ReadWhole(info);
-                ReadOnlySpan<byte> keep = Filter(batch, map, dropTombstones, scratch, retained, rewritten, ref recordsRemoved);
-                if (!keep.IsEmpty)
+                while (scanner.Next(out BatchInfo info))
                 {
-                    RandomAccess.Write(output, keep, written);
-                    written += keep.Length;
+                    ReadOnlySpan<byte> batch = scanner.ReadWhole(info);
+                    ReadOnlySpan<byte> keep = Filter(batch, map, dropTombstones[i - from], scratch, retained, rewritten, ref recordsRemoved);
+                    if (!keep.IsEmpty)
+                    {
+                        RandomAccess.Write(output, keep, written);
+                        written += keep.Length;
+                    }
                 }
             }
+            finally
+            {
+                scanner.Dispose();
+            }
+        }
+
+        RandomAccess.FlushToDisk(output);
+        return new CleanedSegment(cleanedPath, sizeBefore, written, recordsRemoved);
+    }
+
+    /// <summary>
+    /// Kafka's groupSegmentsBySize: from <paramref name="from"/>, how many neighbouring segments of
+    /// the <paramref name="cleanableCount"/> cleanable ones fit in one segment of
+    /// <paramref name="maxSizeBytes"/> with offsets relative to the first fitting an int (at least one).
+    /// </summary>
+    public static int GroupBySize(LogSegment[] segments, int from, int cleanableCount, long maxSizeBytes)
+    {
+        long size = segments[from].Size;
+        int count = 1;
+        while (from + count < cleanableCount)
+        {
+            LogSegment next = segments[from + count];
+            long nextEnd = segments[from + count + 1].BaseOffset - 1; // a cleanable segment always has a successor
+            if (size + next.Size > maxSizeBytes || nextEnd - segments[from].BaseOffset > int.MaxValue)
+            {
+                break;
+            }
+
+            size += next.Size;
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>The offset after the last batch of a (swap) file, or -1 when it holds none.</summary>
+    public static long NextOffsetOf(string path)
+    {
+        using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var scanner = new BatchScanner(handle, 0, RandomAccess.GetLength(handle), 64 * 1024);
+        try
+        {
+            long next = -1;
+            while (scanner.Next(out BatchInfo batch))
+            {
+                next = batch.LastOffset + 1;
+            }
+
+            return next;
         }
         finally
         {
             scanner.Dispose();
         }
-
-        RandomAccess.FlushToDisk(output);
-        return new CleanedSegment(cleanedPath, segment.Size, written, recordsRemoved);
     }
 
     /// <summary>The bytes to write for one batch: the batch itself, a rewritten copy, or nothing.</summary>
