@@ -9,9 +9,11 @@ public sealed partial class LogManager
     private void LoadLogDir(string dir)
     {
         Directory.CreateDirectory(dir);
-        EnsureMetaProperties(dir);
+        bool created = EnsureMetaProperties(dir);
         string marker = Path.Combine(dir, CleanShutdownFileName);
-        bool clean = File.Exists(marker);
+        // A dir we just initialised holds no logs, so there is nothing unclean to recover (and no
+        // reason to alarm whoever starts a broker for the first time).
+        bool clean = created || File.Exists(marker);
         Dictionary<TopicPartition, long> recoveryPoints = ReadCheckpoint(dir, OffsetCheckpointFile.RecoveryPointFileName);
         Dictionary<TopicPartition, long> logStartOffsets = ReadCheckpoint(dir, OffsetCheckpointFile.LogStartOffsetFileName);
         Dictionary<TopicPartition, long> highWatermarks = ReadCheckpoint(dir, OffsetCheckpointFile.ReplicationOffsetFileName);
@@ -84,13 +86,14 @@ public sealed partial class LogManager
         }
     }
 
-    private void EnsureMetaProperties(string dir)
+    /// <summary>Checks the dir's meta.properties against this node; returns true when it had none and we wrote it.</summary>
+    private bool EnsureMetaProperties(string dir)
     {
         MetaProperties? existing = MetaProperties.Read(dir);
         if (existing is null)
         {
             new MetaProperties(Config.NodeId, Config.ClusterId ?? string.Empty, Guid.NewGuid()).Write(dir);
-            return;
+            return true;
         }
 
         if (Config.NodeId >= 0 && existing.NodeId >= 0 && existing.NodeId != Config.NodeId)
@@ -102,5 +105,7 @@ public sealed partial class LogManager
         {
             throw new InvalidOperationException($"{dir} belongs to cluster {existing.ClusterId}, this is cluster {Config.ClusterId}.");
         }
+
+        return false;
     }
 }
