@@ -75,5 +75,6 @@ public sealed class GroupCoordinatorServiceModule : IServiceModule
         GroupConsumerHeartbeatIntervalMs = config.GetInt("group.consumer.heartbeat.interval.ms"),
         GroupConsumerMaxSize = config.GetInt("group.consumer.max.size"),
         GroupConsumerAssignors = config.GetList("group.consumer.assignors"),
+        GroupConsumerMigrationPolicy = config.GetString("group.consumer.migration.policy") ?? "bidirectional",
     };
 }

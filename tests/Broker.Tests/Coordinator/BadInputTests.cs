@@ -105,22 +105,23 @@ public class BadInputTests
     }
 
     [Fact]
-    public async Task AGroupOfTheOtherProtocolIsRefusedWhileItHasMembers()
+    public async Task AGroupOfTheOtherProtocolIsRefusedWhenItsMembersCannotMigrate()
     {
         await using var ctx = await CoordinatorTestContext.StartAsync();
         ctx.Metadata.AddTopic("t", 2);
 
-        // A classic group with a member: a KIP-848 member cannot join it (online migration is not
-        // supported; Kafka answers the same when group.consumer.migration.policy forbids it).
+        // A classic group whose member's embedded protocol is not a consumer subscription cannot
+        // be upgraded (Kafka: GROUP_ID_NOT_FOUND, as when group.consumer.migration.policy forbids it).
         var classic = await (await ctx.StartJoinWithIdAsync("mixed-classic"));
         Assert.Equal(ErrorCode.None, classic.Error);
         var refused = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(JoinParams("mixed-classic", new[] { "t" }));
         Assert.Equal(ErrorCode.GroupIdNotFound, refused.Error);
 
-        // A consumer group with a member: a classic JoinGroup is refused.
+        // A consumer group with a member: a classic JoinGroup whose metadata is not a consumer
+        // subscription is refused (a valid one becomes a classic member: OnlineUpgradeTests).
         var member = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(JoinParams("mixed-consumer", new[] { "t" }));
         Assert.Equal(ErrorCode.None, member.Error);
-        Assert.Equal(ErrorCode.InconsistentGroupProtocol, (await ctx.JoinAsync("mixed-consumer")).Error);
+        Assert.Equal(ErrorCode.InconsistentGroupProtocol, (await ctx.JoinAsync("mixed-consumer", "some-id")).Error);
 
         // Once empty, either kind converts: the classic member leaves, a KIP-848 member takes over.
         await ctx.Coordinator.LeaveGroupAsync("mixed-classic", new[] { new LeaveGroupMember(classic.MemberId, null) });

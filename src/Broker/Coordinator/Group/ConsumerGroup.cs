@@ -22,11 +22,14 @@ public sealed class ConsumerGroupMember(string memberId)
     public ConsumerMemberState State { get; set; } = ConsumerMemberState.Stable;
     public TopicPartitionSet AssignedPartitions { get; set; } = TopicPartitionSet.Empty;
     public TopicPartitionSet PartitionsPendingRevocation { get; set; } = TopicPartitionSet.Empty;
+    /// <summary>Set while the member speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat).</summary>
+    public ClassicMemberMetadata? Classic { get; set; }
+    public bool UsesClassicProtocol => Classic is not null;
     /// <summary>What the member last said it owns (in memory only; null until it reports).</summary>
     public TopicPartitionSet? ReportedOwnedPartitions { get; set; }
 
     public ConsumerMemberSubscription ToSubscription() => new(InstanceId, RackId, ClientId, ClientHost,
-        SubscribedTopicNames, SubscribedTopicRegex, RebalanceTimeoutMs, ServerAssignor);
+        SubscribedTopicNames, SubscribedTopicRegex, RebalanceTimeoutMs, ServerAssignor, Classic);
 
     public ConsumerMemberAssignmentState ToAssignmentState() =>
         new(MemberEpoch, PreviousMemberEpoch, State, AssignedPartitions, PartitionsPendingRevocation);
@@ -109,6 +112,7 @@ public sealed class ConsumerGroup(string groupId) : GroupBase(groupId)
         member.SubscribedTopicRegex = v.SubscribedTopicRegex;
         member.RebalanceTimeoutMs = v.RebalanceTimeoutMs;
         member.ServerAssignor = v.ServerAssignor;
+        member.Classic = v.Classic;
         if (v.InstanceId is not null) _staticMembers[v.InstanceId] = member.MemberId;
     }
 

@@ -26,8 +26,8 @@ public sealed partial class GroupCoordinatorShard
         var existing = FindGroup(p.GroupId);
         if (existing is ConsumerGroup consumerGroup)
         {
-            // A KIP-848 group cannot take classic members here (Kafka needs the upgrade policy for that).
-            if (!consumerGroup.IsEmpty) return Done(JoinGroupResult.Failed(ErrorCode.InconsistentGroupProtocol, p.MemberId));
+            // A consumer group with members takes classic members (KIP-848 online migration).
+            if (!consumerGroup.IsEmpty) return Done(await ClassicJoinToConsumerGroupAsync(consumerGroup, p).ConfigureAwait(false));
             await DeleteEmptyConsumerGroupAsync(consumerGroup).ConfigureAwait(false);
             existing = null;
         }
@@ -359,6 +359,7 @@ public sealed partial class GroupCoordinatorShard
 
     internal async ValueTask<Task<SyncGroupResult>> ClassicSyncAsync(SyncGroupParams p)
     {
+        if (FindGroup(p.GroupId) is ConsumerGroup consumerGroup) return Task.FromResult(ClassicSyncToConsumerGroup(consumerGroup, p));
         if (FindGroup(p.GroupId) is not ClassicGroup group) return Task.FromResult(SyncGroupResult.Failed(ErrorCode.UnknownMemberId));
         var error = ValidateMember(group, p.MemberId, p.GroupInstanceId, p.GenerationId);
         if (error == ErrorCode.None && (p.ProtocolType is not null && p.ProtocolType != group.ProtocolTypeOrNull
@@ -432,6 +433,7 @@ public sealed partial class GroupCoordinatorShard
 
     internal ValueTask<ErrorCode> ClassicHeartbeatAsync(HeartbeatParams p)
     {
+        if (FindGroup(p.GroupId) is ConsumerGroup consumerGroup) return ValueTask.FromResult(ClassicHeartbeatToConsumerGroup(consumerGroup, p));
         if (FindGroup(p.GroupId) is not ClassicGroup group) return ValueTask.FromResult(ErrorCode.UnknownMemberId);
         var error = ValidateMember(group, p.MemberId, p.GroupInstanceId, p.GenerationId);
         if (error != ErrorCode.None) return ValueTask.FromResult(error);
@@ -498,6 +500,7 @@ public sealed partial class GroupCoordinatorShard
 
     internal async ValueTask<LeaveGroupResult> ClassicLeaveAsync(string groupId, IReadOnlyList<LeaveGroupMember> leaving)
     {
+        if (FindGroup(groupId) is ConsumerGroup consumerGroup) return await ClassicLeaveConsumerGroupAsync(consumerGroup, leaving).ConfigureAwait(false);
         if (FindGroup(groupId) is not ClassicGroup group)
             return new LeaveGroupResult(ErrorCode.UnknownMemberId, Array.Empty<(string, string?, ErrorCode)>());
         if (group.State == ClassicGroupState.Dead)

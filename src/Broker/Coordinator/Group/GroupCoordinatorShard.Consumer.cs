@@ -32,13 +32,27 @@ public sealed partial class GroupCoordinatorShard
         var records = new List<GroupRecord>();
         var existing = FindGroup(p.GroupId);
         ConsumerGroup group;
+        ClassicGroup? upgradedFrom = null;
         if (existing is ClassicGroup classic)
         {
-            // An empty classic group (e.g. only simple offset commits) becomes a consumer group.
-            if (!classic.IsEmpty || p.MemberEpoch != 0)
+            if (p.MemberEpoch != 0)
                 return new ConsumerGroupHeartbeatResult(ErrorCode.GroupIdNotFound, $"Group {p.GroupId} is not a consumer group.");
-            records.Add(new ClassicGroupRecord(p.GroupId, null));
-            group = new ConsumerGroup(p.GroupId);
+            if (classic.IsEmpty)
+            {
+                // An empty classic group (e.g. only simple offset commits) becomes a consumer group.
+                records.Add(new ClassicGroupRecord(p.GroupId, null));
+                group = new ConsumerGroup(p.GroupId);
+            }
+            else if (TryConvertToConsumerGroup(classic, records, out var converted, out var reason))
+            {
+                group = converted!;
+                upgradedFrom = classic;
+            }
+            else
+            {
+                _logger.LogInformation("Cannot upgrade classic group {Group} to a consumer group: {Reason}", p.GroupId, reason);
+                return new ConsumerGroupHeartbeatResult(ErrorCode.GroupIdNotFound, $"Group {p.GroupId} is not a consumer group.");
+            }
         }
         else if (existing is ConsumerGroup consumer) group = consumer;
         else if (p.MemberEpoch == 0) group = new ConsumerGroup(p.GroupId);
@@ -105,73 +119,15 @@ public sealed partial class GroupCoordinatorShard
             p.SubscribedTopicRegex is null ? current.SubscribedTopicRegex : (p.SubscribedTopicRegex.Length == 0 ? null : p.SubscribedTopicRegex),
             p.RebalanceTimeoutMs != -1 ? p.RebalanceTimeoutMs : current.RebalanceTimeoutMs,
             p.ServerAssignor ?? current.ServerAssignor);
-        bool subscriptionChanged = isNew
-            || !subscription.SubscribedTopicNames.SequenceEqual(current.SubscribedTopicNames)
-            || subscription.SubscribedTopicRegex != current.SubscribedTopicRegex
-            || subscription.ServerAssignor != current.ServerAssignor
-            || subscription.RackId != current.RackId;
-        if (subscriptionChanged || !SubscriptionFieldsEqual(subscription, current.ToSubscription()))
-            records.Add(new ConsumerGroupMemberMetadataRecord(p.GroupId, memberId, subscription));
-
-        // Working view of the members after this heartbeat (the group itself changes on replay).
-        var working = new Dictionary<string, ConsumerGroupMember>(group.Members, StringComparer.Ordinal);
-        if (replacedStatic is not null) working.Remove(replacedStatic.MemberId);
-        var updated = new ConsumerGroupMember(memberId)
-        {
-            InstanceId = subscription.InstanceId, RackId = subscription.RackId, ClientId = subscription.ClientId,
-            ClientHost = subscription.ClientHost, SubscribedTopicNames = subscription.SubscribedTopicNames,
-            SubscribedTopicRegex = subscription.SubscribedTopicRegex, RebalanceTimeoutMs = subscription.RebalanceTimeoutMs,
-            ServerAssignor = subscription.ServerAssignor, MemberEpoch = current.MemberEpoch,
-            PreviousMemberEpoch = current.PreviousMemberEpoch, State = current.State,
-            AssignedPartitions = current.AssignedPartitions, PartitionsPendingRevocation = current.PartitionsPendingRevocation,
-        };
-        working[memberId] = updated;
-
-        // 3. Group epoch: bumped when a subscription or the subscribed topics' metadata changes.
-        var subscribedNames = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var m in working.Values) subscribedNames.UnionWith(group.SubscribedTopicNames(m, _metadata, Config.SubscriptionRegexTimeout));
-        string fingerprint = ConsumerGroup.Fingerprint(subscribedNames, _metadata);
-        bool metadataChanged = group.SubscriptionFingerprint is not null && group.SubscriptionFingerprint != fingerprint;
-        int groupEpoch = group.GroupEpoch;
-        if (subscriptionChanged || metadataChanged)
-        {
-            groupEpoch++;
-            records.Add(new ConsumerGroupMetadataRecord(p.GroupId, groupEpoch));
-        }
-
-        // 4. Target assignment.
-        int assignmentEpoch = group.AssignmentEpoch;
-        TopicPartitionSet target = group.TargetAssignment.GetValueOrDefault(replacedStatic?.MemberId ?? memberId) ?? TopicPartitionSet.Empty;
-        if (groupEpoch > assignmentEpoch)
-        {
-            var assignorName = SelectAssignor(working.Values);
-            var newTarget = ComputeTargetAssignment(group, working, assignorName);
-            foreach (var (id, partitions) in newTarget)
-            {
-                var previous = group.TargetAssignment.GetValueOrDefault(id);
-                if (previous is null || !previous.SetEquals(partitions))
-                    records.Add(new ConsumerGroupTargetAssignmentMemberRecord(p.GroupId, id, partitions));
-            }
-            records.Add(new ConsumerGroupTargetAssignmentMetadataRecord(p.GroupId, groupEpoch));
-            assignmentEpoch = groupEpoch;
-            target = newTarget.GetValueOrDefault(memberId) ?? TopicPartitionSet.Empty;
-        }
-
-        // 5. Reconciliation.
-        var next = Reconcile(group, updated, target, assignmentEpoch, p.OwnedPartitions, replacedStatic?.MemberId);
-        if (isNew || replacedStatic is not null || !SameAssignmentState(next, current.ToAssignmentState()))
-            records.Add(new ConsumerGroupCurrentMemberAssignmentRecord(p.GroupId, memberId, next));
+        string fingerprint = UpdateMemberAndReconcile(group, memberId, current, isNew, replacedStatic, subscription, p.OwnedPartitions, records);
 
         var error = await AppendAsync(records).ConfigureAwait(false);
         if (error != ErrorCode.None) return new ConsumerGroupHeartbeatResult(error, "Writing the group state failed.");
         if (FindGroup(p.GroupId) is not ConsumerGroup replayed || !replayed.Members.TryGetValue(memberId, out var result))
             return new ConsumerGroupHeartbeatResult(ErrorCode.UnknownServerError, "Member missing after replay.");
         replayed.SubscriptionFingerprint = fingerprint;
-        if (replacedStatic is not null)
-        {
-            Timer.Cancel(ConsumerSessionKey(p.GroupId, replacedStatic.MemberId));
-            Timer.Cancel(ConsumerRebalanceKey(p.GroupId, replacedStatic.MemberId));
-        }
+        if (upgradedFrom is not null) CompleteUpgrade(upgradedFrom);
+        if (replacedStatic is not null) CancelConsumerMemberTimers(p.GroupId, replacedStatic.MemberId);
 
         ScheduleConsumerSessionTimeout(p.GroupId, memberId);
         if (result.State == ConsumerMemberState.UnrevokedPartitions)
@@ -196,10 +152,82 @@ public sealed partial class GroupCoordinatorShard
             Config.GroupConsumerHeartbeatIntervalMs, sendAssignment ? result.AssignedPartitions : null);
     }
 
+    /// <summary>
+    /// Steps shared by ConsumerGroupHeartbeat and a classic member's JoinGroup (Kafka runs the same
+    /// code for both): write the member's subscription, bump the group epoch when a subscription or
+    /// the subscribed topics changed, recompute the target assignment, then reconcile the member.
+    /// Returns the subscribed topics' fingerprint to keep once the records are replayed.
+    /// </summary>
+    private string UpdateMemberAndReconcile(ConsumerGroup group, string memberId, ConsumerGroupMember current, bool isNew,
+        ConsumerGroupMember? replacedStatic, ConsumerMemberSubscription subscription, TopicPartitionSet? ownedPartitions, List<GroupRecord> records)
+    {
+        string groupId = group.GroupId;
+        bool subscriptionChanged = isNew
+            || !subscription.SubscribedTopicNames.SequenceEqual(current.SubscribedTopicNames)
+            || subscription.SubscribedTopicRegex != current.SubscribedTopicRegex
+            || subscription.ServerAssignor != current.ServerAssignor
+            || subscription.RackId != current.RackId;
+        if (subscriptionChanged || !SubscriptionFieldsEqual(subscription, current.ToSubscription()))
+            records.Add(new ConsumerGroupMemberMetadataRecord(groupId, memberId, subscription));
+
+        // Working view of the members after this heartbeat (the group itself changes on replay).
+        var working = new Dictionary<string, ConsumerGroupMember>(group.Members, StringComparer.Ordinal);
+        if (replacedStatic is not null) working.Remove(replacedStatic.MemberId);
+        var updated = new ConsumerGroupMember(memberId)
+        {
+            InstanceId = subscription.InstanceId, RackId = subscription.RackId, ClientId = subscription.ClientId,
+            ClientHost = subscription.ClientHost, SubscribedTopicNames = subscription.SubscribedTopicNames,
+            SubscribedTopicRegex = subscription.SubscribedTopicRegex, RebalanceTimeoutMs = subscription.RebalanceTimeoutMs,
+            ServerAssignor = subscription.ServerAssignor, MemberEpoch = current.MemberEpoch,
+            PreviousMemberEpoch = current.PreviousMemberEpoch, State = current.State,
+            AssignedPartitions = current.AssignedPartitions, PartitionsPendingRevocation = current.PartitionsPendingRevocation,
+        };
+        working[memberId] = updated;
+
+        // 3. Group epoch: bumped when a subscription or the subscribed topics' metadata changes.
+        var subscribedNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in working.Values) subscribedNames.UnionWith(group.SubscribedTopicNames(m, _metadata, Config.SubscriptionRegexTimeout));
+        string fingerprint = ConsumerGroup.Fingerprint(subscribedNames, _metadata);
+        bool metadataChanged = group.SubscriptionFingerprint is not null && group.SubscriptionFingerprint != fingerprint;
+        int groupEpoch = group.GroupEpoch;
+        if (subscriptionChanged || metadataChanged)
+        {
+            groupEpoch++;
+            records.Add(new ConsumerGroupMetadataRecord(groupId, groupEpoch));
+        }
+
+        // 4. Target assignment.
+        int assignmentEpoch = group.AssignmentEpoch;
+        TopicPartitionSet target = group.TargetAssignment.GetValueOrDefault(replacedStatic?.MemberId ?? memberId) ?? TopicPartitionSet.Empty;
+        if (groupEpoch > assignmentEpoch)
+        {
+            var assignorName = SelectAssignor(working.Values);
+            var newTarget = ComputeTargetAssignment(group, working, assignorName);
+            foreach (var (id, partitions) in newTarget)
+            {
+                var previous = group.TargetAssignment.GetValueOrDefault(id);
+                if (previous is null || !previous.SetEquals(partitions))
+                    records.Add(new ConsumerGroupTargetAssignmentMemberRecord(groupId, id, partitions));
+            }
+            records.Add(new ConsumerGroupTargetAssignmentMetadataRecord(groupId, groupEpoch));
+            assignmentEpoch = groupEpoch;
+            target = newTarget.GetValueOrDefault(memberId) ?? TopicPartitionSet.Empty;
+        }
+
+        // 5. Reconciliation.
+        var next = Reconcile(group, updated, target, assignmentEpoch, ownedPartitions, replacedStatic?.MemberId,
+            skipRevocationIfNotOwned: subscription.Classic is not null);
+        if (isNew || replacedStatic is not null || !SameAssignmentState(next, current.ToAssignmentState()))
+            records.Add(new ConsumerGroupCurrentMemberAssignmentRecord(groupId, memberId, next));
+
+        return fingerprint;
+    }
+
     private static bool SubscriptionFieldsEqual(ConsumerMemberSubscription a, ConsumerMemberSubscription b) =>
         a.InstanceId == b.InstanceId && a.RackId == b.RackId && a.ClientId == b.ClientId && a.ClientHost == b.ClientHost
         && a.SubscribedTopicNames.SequenceEqual(b.SubscribedTopicNames) && a.SubscribedTopicRegex == b.SubscribedTopicRegex
-        && a.RebalanceTimeoutMs == b.RebalanceTimeoutMs && a.ServerAssignor == b.ServerAssignor;
+        && a.RebalanceTimeoutMs == b.RebalanceTimeoutMs && a.ServerAssignor == b.ServerAssignor
+        && (a.Classic is null ? b.Classic is null : a.Classic.SameAs(b.Classic));
 
     private static bool SameAssignmentState(ConsumerMemberAssignmentState a, ConsumerMemberAssignmentState b) =>
         a.MemberEpoch == b.MemberEpoch && a.PreviousMemberEpoch == b.PreviousMemberEpoch && a.State == b.State
@@ -278,7 +306,8 @@ public sealed partial class GroupCoordinatorShard
     /// and receive new partitions, and only those no other member still holds.
     /// </summary>
     internal static ConsumerMemberAssignmentState Reconcile(ConsumerGroup group, ConsumerGroupMember member,
-        TopicPartitionSet target, int targetEpoch, TopicPartitionSet? ownedPartitions, string? previousOwnerId = null)
+        TopicPartitionSet target, int targetEpoch, TopicPartitionSet? ownedPartitions, string? previousOwnerId = null,
+        bool skipRevocationIfNotOwned = false)
     {
         var assigned = member.AssignedPartitions;
         if (member.State == ConsumerMemberState.UnrevokedPartitions)
@@ -288,7 +317,10 @@ public sealed partial class GroupCoordinatorShard
         }
         var kept = assigned.Intersect(target);
         var revoke = assigned.Except(target);
-        if (!revoke.IsEmpty)
+        // Kafka's ownsRevokedPartitions: a member that already reports not owning them (a classic
+        // member rejoining after revoking) moves on at once. Used for classic members only.
+        bool stillOwned = !skipRevocationIfNotOwned || ownedPartitions is null || !ownedPartitions.Intersect(revoke).IsEmpty;
+        if (!revoke.IsEmpty && stillOwned)
             return new ConsumerMemberAssignmentState(member.MemberEpoch, member.PreviousMemberEpoch,
                 ConsumerMemberState.UnrevokedPartitions, kept, revoke);
         var toAssign = target.Except(kept);
@@ -347,15 +379,15 @@ public sealed partial class GroupCoordinatorShard
         var error = await AppendAsync(records).ConfigureAwait(false);
         if (error == ErrorCode.None)
         {
-            Timer.Cancel(ConsumerSessionKey(group.GroupId, memberId));
-            Timer.Cancel(ConsumerRebalanceKey(group.GroupId, memberId));
+            CancelConsumerMemberTimers(group.GroupId, memberId);
             _logger.LogInformation("Consumer group {Group}: member {Member} removed ({Reason})", group.GroupId, memberId, reason);
         }
         return error;
     }
 
-    private void ScheduleConsumerSessionTimeout(string groupId, string memberId) =>
-        Timer.Schedule(ConsumerSessionKey(groupId, memberId), Config.GroupConsumerSessionTimeoutMs, async () =>
+    /// <summary>Classic members of a consumer group pass their own (JoinGroup) session timeout.</summary>
+    private void ScheduleConsumerSessionTimeout(string groupId, string memberId, int? sessionTimeoutMs = null) =>
+        Timer.Schedule(ConsumerSessionKey(groupId, memberId), sessionTimeoutMs ?? Config.GroupConsumerSessionTimeoutMs, async () =>
         {
             if (FindGroup(groupId) is ConsumerGroup group && group.Members.ContainsKey(memberId))
                 await FenceConsumerMemberAsync(group, memberId, "session timeout").ConfigureAwait(false);

@@ -71,7 +71,8 @@ public sealed partial class GroupCoordinatorShard
                 if (p.GenerationIdOrMemberEpoch < 0 && consumer.Members.Count == 0) return ErrorCode.None;
                 if (!consumer.Members.TryGetValue(p.MemberId, out var member)) return ErrorCode.UnknownMemberId;
                 if (p.GenerationIdOrMemberEpoch != member.MemberEpoch)
-                    return p.ApiVersion >= 9 ? ErrorCode.StaleMemberEpoch : ErrorCode.IllegalGeneration;
+                    // A classic member's epoch is its generation: it gets the classic error.
+                    return p.ApiVersion >= 9 && !member.UsesClassicProtocol ? ErrorCode.StaleMemberEpoch : ErrorCode.IllegalGeneration;
                 return ErrorCode.None;
             default:
                 return ErrorCode.GroupIdNotFound;

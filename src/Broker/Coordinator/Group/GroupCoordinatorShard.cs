@@ -101,7 +101,8 @@ public sealed partial class GroupCoordinatorShard
             if (group is ClassicGroup classic)
                 foreach (var member in classic.Members) RescheduleHeartbeat(classic, member, member.SessionTimeoutMs);
             else if (group is ConsumerGroup consumer)
-                foreach (var member in consumer.Members.Values) ScheduleConsumerSessionTimeout(consumer.GroupId, member.MemberId);
+                foreach (var member in consumer.Members.Values)
+                    ScheduleConsumerSessionTimeout(consumer.GroupId, member.MemberId, member.Classic?.SessionTimeoutMs);
         }
         ScheduleOffsetExpiration();
     }

@@ -71,6 +71,12 @@ public static class GroupRecordSerde
                     InstanceId = v.InstanceId, RackId = v.RackId, ClientId = v.ClientId, ClientHost = v.ClientHost,
                     SubscribedTopicNames = new List<string>(v.SubscribedTopicNames), SubscribedTopicRegex = v.SubscribedTopicRegex,
                     RebalanceTimeoutMs = v.RebalanceTimeoutMs, ServerAssignor = v.ServerAssignor,
+                    ClassicMemberMetadata = v.Classic is null ? null : new ConsumerGroupMemberMetadataValue.ClassicMemberMetadataData
+                    {
+                        SessionTimeoutMs = v.Classic.SessionTimeoutMs,
+                        SupportedProtocols = v.Classic.SupportedProtocols
+                            .Select(sp => new ConsumerGroupMemberMetadataValue.ClassicProtocol { Name = sp.Name, Metadata = sp.Metadata }).ToList(),
+                    },
                 }, 0));
             }
             case ConsumerGroupTargetAssignmentMetadataRecord r:
@@ -156,7 +162,9 @@ public static class GroupRecordSerde
                 var v = Decode(new ConsumerGroupMemberMetadataValue(), value.Value);
                 return new ConsumerGroupMemberMetadataRecord(k.GroupId, k.MemberId, new ConsumerMemberSubscription(
                     v.InstanceId, v.RackId, v.ClientId, v.ClientHost, v.SubscribedTopicNames, v.SubscribedTopicRegex,
-                    v.RebalanceTimeoutMs, v.ServerAssignor));
+                    v.RebalanceTimeoutMs, v.ServerAssignor,
+                    v.ClassicMemberMetadata is not { } classic ? null : new ClassicMemberMetadata(classic.SessionTimeoutMs,
+                        classic.SupportedProtocols.Select(sp => (sp.Name, sp.Metadata)).ToList())));
             }
             case 6:
             {

@@ -49,7 +49,24 @@ public sealed record ConsumerMemberSubscription(
     IReadOnlyList<string> SubscribedTopicNames,
     string? SubscribedTopicRegex,
     int RebalanceTimeoutMs,
-    string? ServerAssignor);
+    string? ServerAssignor,
+    ClassicMemberMetadata? Classic = null);
+
+/// <summary>
+/// Set for a member of a consumer group that still speaks the classic protocol (KIP-848 online
+/// migration); Kafka's ConsumerGroupMemberMetadataValue.ClassicMemberMetadata (tagged field 0).
+/// </summary>
+public sealed record ClassicMemberMetadata(int SessionTimeoutMs, IReadOnlyList<(string Name, byte[] Metadata)> SupportedProtocols)
+{
+    public bool SameAs(ClassicMemberMetadata? other)
+    {
+        if (other is null || other.SessionTimeoutMs != SessionTimeoutMs || other.SupportedProtocols.Count != SupportedProtocols.Count) return false;
+        for (int i = 0; i < SupportedProtocols.Count; i++)
+            if (SupportedProtocols[i].Name != other.SupportedProtocols[i].Name
+                || !SupportedProtocols[i].Metadata.AsSpan().SequenceEqual(other.SupportedProtocols[i].Metadata)) return false;
+        return true;
+    }
+}
 
 /// <summary>KIP-848 target assignment epoch; Kafka ConsumerGroupTargetAssignmentMetadataKey/Value.</summary>
 public sealed record ConsumerGroupTargetAssignmentMetadataRecord(string GroupId, int? AssignmentEpoch) : GroupRecord(GroupId);
