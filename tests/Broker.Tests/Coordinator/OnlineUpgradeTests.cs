@@ -304,4 +304,99 @@ public class OnlineUpgradeTests
         var (k2, v2) = GroupRecordSerde.Serialize(plain);
         Assert.Null(Assert.IsType<ConsumerGroupMemberMetadataRecord>(GroupRecordSerde.Deserialize(k2, v2)).Value!.Classic);
     }
+
+    /// <summary>Upgrade, then rejoin both classic members until every one is reconciled at the group epoch.</summary>
+    private static async Task<(string A, string B, string Consumer, int Epoch)> UpgradedAndReconciledAsync(CoordinatorTestContext ctx, string groupId)
+    {
+        var (a, b) = await StableClassicGroupAsync(ctx, groupId);
+        var joined = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(ConsumerJoin(groupId));
+        foreach (var id in new[] { a.MemberId, b.MemberId })
+        {
+            var rejoin = await ctx.JoinAsync(groupId, id, protocols: Protocols(Subscription(new[] { Topic })));
+            Assert.Equal(ErrorCode.None, (await ctx.SyncAsync(groupId, rejoin.GenerationId, id)).Error);
+        }
+        int epoch = (await ctx.Coordinator.ConsumerGroupDescribeAsync(groupId)).GroupEpoch;
+        return (a.MemberId, b.MemberId, joined.MemberId!, epoch);
+    }
+
+    [Fact]
+    public async Task WhenTheLastConsumerMemberLeavesOnlyClassicMembersRemainAndTheGroupTurnsClassic()
+    {
+        var ctx = await StartAsync();
+        var (a, b, consumer, epoch) = await UpgradedAndReconciledAsync(ctx, "down1");
+        Assert.Equal(ErrorCode.None, (await ctx.CommitAsync("down1", epoch, a, Topic, 1, 7))[0].Error);
+
+        var left = await ctx.Coordinator.ConsumerGroupHeartbeatAsync(ConsumerBeat("down1", consumer, -1, TopicPartitionSet.Empty));
+        Assert.Equal(ErrorCode.None, left.Error);
+        Assert.Equal(-1, left.MemberEpoch);
+        Assert.Equal("classic", (await ctx.Coordinator.ListGroupsAsync(null, null)).Groups.Single(g => g.GroupId == "down1").Type);
+        var described = await ctx.Coordinator.DescribeGroupAsync("down1");
+        Assert.Equal("PreparingRebalance", described.State);
+        Assert.Equal(2, described.Members.Count);
+        Assert.Equal(ErrorCode.GroupIdNotFound, (await ctx.Coordinator.ConsumerGroupDescribeAsync("down1")).Error);
+
+        // The members are told to rejoin (their generation is the group epoch) and form a new generation.
+        Assert.Equal(ErrorCode.RebalanceInProgress, await ctx.HeartbeatAsync("down1", epoch, a));
+        var joinA = ctx.JoinAsync("down1", a, protocols: Protocols(Subscription(new[] { Topic })));
+        var joinB = ctx.JoinAsync("down1", b, protocols: Protocols(Subscription(new[] { Topic })));
+        var ja = await joinA;
+        var jb = await joinB;
+        Assert.Equal(ErrorCode.None, ja.Error);
+        Assert.Equal(epoch + 1, ja.GenerationId);
+        var leader = ja.LeaderId == a ? ja : jb;
+        Assert.Equal(2, leader.Members!.Count);
+        var followerSync = ctx.SyncAsync("down1", epoch + 1, leader == ja ? b : a);
+        await ctx.SyncAsync("down1", epoch + 1, leader.MemberId, new[] { (a, Assignment(0, 1)), (b, Assignment(2, 3)) });
+        Assert.Equal(ErrorCode.None, (await followerSync).Error);
+        Assert.Equal("Stable", (await ctx.Coordinator.DescribeGroupAsync("down1")).State);
+        Assert.Equal(7, await ctx.FetchOffsetAsync("down1", Topic, 1));
+
+        // Replay after a restart gives the classic group back.
+        await using var restarted = await ctx.RestartAsync();
+        var reloaded = await restarted.Coordinator.DescribeGroupAsync("down1");
+        Assert.Equal("Stable", reloaded.State);
+        Assert.Equal(2, reloaded.Members.Count);
+        Assert.Equal(ErrorCode.None, await restarted.HeartbeatAsync("down1", epoch + 1, a));
+    }
+
+    [Fact]
+    public async Task AnUpgradeOnlyPolicyKeepsAConsumerGroupOfClassicMembers()
+    {
+        await using var ctx = await StartAsync("upgrade");
+        var (a, _, consumer, epoch) = await UpgradedAndReconciledAsync(ctx, "down2");
+        Assert.Equal(ErrorCode.None, (await ctx.Coordinator.ConsumerGroupHeartbeatAsync(ConsumerBeat("down2", consumer, -1, TopicPartitionSet.Empty))).Error);
+        Assert.Equal("consumer", (await ctx.Coordinator.ListGroupsAsync(null, null)).Groups.Single(g => g.GroupId == "down2").Type);
+        Assert.Equal(2, (await ctx.Coordinator.ConsumerGroupDescribeAsync("down2")).Members.Count);
+        // The epoch moved on without the consumer member, so the classic members rejoin within the consumer group.
+        Assert.Equal(ErrorCode.RebalanceInProgress, await ctx.HeartbeatAsync("down2", epoch, a));
+    }
+
+    [Fact]
+    public async Task TheConsumerMembersSessionTimeoutAlsoDowngrades()
+    {
+        await using var ctx = await StartAsync();
+        var (a, b, _, epoch) = await UpgradedAndReconciledAsync(ctx, "down3");
+        // The classic members keep beating (10 s sessions); the consumer member (45 s) goes silent.
+        for (int i = 0; i < 12; i++)
+        {
+            await ctx.AdvanceAsync(TimeSpan.FromSeconds(4));
+            if ((await ctx.Coordinator.ListGroupsAsync(null, null)).Groups.Single(g => g.GroupId == "down3").Type == "classic") break;
+            Assert.Equal(ErrorCode.None, await ctx.HeartbeatAsync("down3", epoch, a));
+            Assert.Equal(ErrorCode.None, await ctx.HeartbeatAsync("down3", epoch, b));
+        }
+        Assert.Equal("classic", (await ctx.Coordinator.ListGroupsAsync(null, null)).Groups.Single(g => g.GroupId == "down3").Type);
+        Assert.Equal(2, (await ctx.Coordinator.DescribeGroupAsync("down3")).Members.Count);
+    }
+
+    [Fact]
+    public async Task ALeaveGroupOfSeveralMembersFinishesOnTheDowngradedGroup()
+    {
+        await using var ctx = await StartAsync();
+        var (a, b, consumer, _) = await UpgradedAndReconciledAsync(ctx, "down4");
+        // The consumer member is removed first (downgrade), then A leaves the classic group.
+        var left = await ctx.Coordinator.LeaveGroupAsync("down4", new[] { new LeaveGroupMember(consumer, null), new LeaveGroupMember(a, null) });
+        Assert.All(left.Members, m => Assert.Equal(ErrorCode.None, m.Error));
+        var described = await ctx.Coordinator.DescribeGroupAsync("down4");
+        Assert.Equal(new[] { b }, described.Members.Select(m => m.MemberId));
+    }
 }

@@ -11,7 +11,8 @@ namespace Broker.Integration.Tests.Groups;
 /// KIP-848 rolling upgrade with Confluent.Kafka: two classic consumers share a topic, then one is
 /// replaced by a group.protocol=consumer consumer while the other keeps running. The group becomes
 /// a consumer group with a classic member; consumption continues from the committed offsets and
-/// every partition ends owned by exactly one of the two.
+/// every partition ends owned by exactly one of the two. When the consumer-protocol one leaves,
+/// the group turns classic again and the classic consumer reads on.
 /// </summary>
 public class OnlineUpgradeTests
 {
@@ -103,7 +104,7 @@ public class OnlineUpgradeTests
 
         // Rolling upgrade: stop one classic instance, start it again with group.protocol=consumer.
         replaced.Dispose();
-        using var upgraded = new RunningConsumer(new ConsumerConfig
+        var upgraded = new RunningConsumer(new ConsumerConfig
         {
             BootstrapServers = broker.BootstrapServers,
             GroupId = groupId,
@@ -136,5 +137,18 @@ public class OnlineUpgradeTests
         Assert.NotEmpty(upgraded.Read);
         Assert.All(upgraded.Read, r => Assert.True(r.Offset >= PerBatch, $"partition {r.Partition} re-read offset {r.Offset}"));
         Assert.Equal("consumer", (await coordinator.ListGroupsAsync(null, null)).Groups.Single(g => g.GroupId == groupId).Type);
+
+        // Downgrade: the consumer-protocol member leaves, only the classic one remains, and the
+        // group turns classic again; the classic consumer takes every partition and reads on.
+        upgraded.Dispose();
+        var downgradeDeadline = DateTime.UtcNow + Deadline;
+        while ((await coordinator.ListGroupsAsync(null, null)).Groups.Single(g => g.GroupId == groupId).Type != "classic")
+        {
+            Assert.True(DateTime.UtcNow < downgradeDeadline, "the group did not turn classic");
+            await Task.Delay(100);
+        }
+        Produce(broker, topic, 3);
+        await AwaitAllReadAsync(3 * PerBatch, stays, replaced, upgraded);
+        Assert.Contains(stays.Read, r => r.Offset >= 2 * PerBatch);
     }
 }

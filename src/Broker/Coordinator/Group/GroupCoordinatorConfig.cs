@@ -36,10 +36,14 @@ public sealed record GroupCoordinatorConfig
     public IReadOnlyList<string> GroupConsumerAssignors { get; init; } = new[] { "uniform", "range" };
     /// <summary>group.consumer.migration.policy: disabled, upgrade, downgrade or bidirectional
     /// (case-insensitive, as Kafka parses it). Upgrade converts a non-empty classic group when a
-    /// consumer-protocol member joins (KIP-848 online migration).</summary>
+    /// consumer-protocol member joins; downgrade converts a consumer group back when only classic
+    /// members remain (KIP-848 online migration).</summary>
     public string GroupConsumerMigrationPolicy { get; init; } = "bidirectional";
     public bool OnlineUpgradeEnabled =>
         GroupConsumerMigrationPolicy.Equals("upgrade", StringComparison.OrdinalIgnoreCase)
+        || GroupConsumerMigrationPolicy.Equals("bidirectional", StringComparison.OrdinalIgnoreCase);
+    public bool OnlineDowngradeEnabled =>
+        GroupConsumerMigrationPolicy.Equals("downgrade", StringComparison.OrdinalIgnoreCase)
         || GroupConsumerMigrationPolicy.Equals("bidirectional", StringComparison.OrdinalIgnoreCase);
     /// <summary>Kafka's classic new-member join timeout (5 minutes): a member that sent JoinGroup
     /// with an empty member id must rejoin within it, or it is dropped.</summary>

@@ -500,7 +500,7 @@ public sealed partial class GroupCoordinatorShard
 
     internal async ValueTask<LeaveGroupResult> ClassicLeaveAsync(string groupId, IReadOnlyList<LeaveGroupMember> leaving)
     {
-        if (FindGroup(groupId) is ConsumerGroup consumerGroup) return await ClassicLeaveConsumerGroupAsync(consumerGroup, leaving).ConfigureAwait(false);
+        if (FindGroup(groupId) is ConsumerGroup) return await ClassicLeaveConsumerGroupAsync(groupId, leaving).ConfigureAwait(false);
         if (FindGroup(groupId) is not ClassicGroup group)
             return new LeaveGroupResult(ErrorCode.UnknownMemberId, Array.Empty<(string, string?, ErrorCode)>());
         if (group.State == ClassicGroupState.Dead)

@@ -142,11 +142,19 @@ public sealed partial class GroupCoordinatorShard
         return false;
     }
 
-    private async ValueTask<LeaveGroupResult> ClassicLeaveConsumerGroupAsync(ConsumerGroup group, IReadOnlyList<LeaveGroupMember> leaving)
+    private async ValueTask<LeaveGroupResult> ClassicLeaveConsumerGroupAsync(string groupId, IReadOnlyList<LeaveGroupMember> leaving)
     {
         var results = new List<(string, string?, ErrorCode)>(leaving.Count);
-        foreach (var l in leaving)
+        for (int i = 0; i < leaving.Count; i++)
         {
+            if (FindGroup(groupId) is not ConsumerGroup group)
+            {
+                // A removal downgraded the group: the rest leave the classic group.
+                var rest = await ClassicLeaveAsync(groupId, leaving.Skip(i).ToList()).ConfigureAwait(false);
+                results.AddRange(rest.Members);
+                break;
+            }
+            var l = leaving[i];
             string? memberId = l.MemberId;
             ErrorCode error = ErrorCode.None;
             if (l.GroupInstanceId is not null)
@@ -156,8 +164,8 @@ public sealed partial class GroupCoordinatorShard
                 else if (l.MemberId.Length > 0 && l.MemberId != memberId) error = ErrorCode.FencedInstanceId;
             }
             else if (!group.Members.ContainsKey(l.MemberId)) error = ErrorCode.UnknownMemberId;
-            if (error == ErrorCode.None && FindGroup(group.GroupId) is ConsumerGroup live && live.Members.ContainsKey(memberId!))
-                error = await FenceConsumerMemberAsync(live, memberId!, "member left the group: " + (l.Reason ?? "no reason")).ConfigureAwait(false);
+            if (error == ErrorCode.None)
+                error = await FenceConsumerMemberAsync(group, memberId!, "member left the group: " + (l.Reason ?? "no reason")).ConfigureAwait(false);
             results.Add((l.MemberId, l.GroupInstanceId, error));
         }
         return new LeaveGroupResult(ErrorCode.None, results);

@@ -370,9 +370,12 @@ public sealed partial class GroupCoordinatorShard
         records.Add(new ConsumerGroupMemberMetadataRecord(group.GroupId, memberId, null));
     }
 
-    /// <summary>Removes a member (left, session expired or failed to revoke in time) and bumps the group epoch.</summary>
+    /// <summary>Removes a member (left, session expired or failed to revoke in time) and bumps the group epoch;
+    /// converts the group back to classic instead when only classic members would remain.</summary>
     private async ValueTask<ErrorCode> FenceConsumerMemberAsync(ConsumerGroup group, string memberId, string reason)
     {
+        if (CanDowngradeWithout(group, memberId))
+            return await DowngradeToClassicGroupAsync(group, memberId, reason).ConfigureAwait(false);
         var records = new List<GroupRecord>();
         AddMemberRemovalRecords(group, memberId, records);
         records.Add(new ConsumerGroupMetadataRecord(group.GroupId, group.GroupEpoch + 1));

@@ -3,10 +3,12 @@ using Microsoft.Extensions.Logging;
 
 namespace Broker.Coordinator.Group;
 
-// KIP-848 online upgrade, after Kafka's GroupMetadataManager: a ConsumerGroupHeartbeat joining a
-// non-empty classic group converts it into a consumer group whose existing members become
+// KIP-848 online migration, after Kafka's GroupMetadataManager. Upgrade: a ConsumerGroupHeartbeat
+// joining a non-empty classic group converts it into a consumer group whose existing members become
 // "classic members" (they keep their assignment and keep talking JoinGroup/SyncGroup/Heartbeat),
-// and the consumer group answers those requests from its target assignment.
+// and the consumer group answers those requests from its target assignment. Downgrade: when the
+// last consumer-protocol member is removed and classic members remain, the group converts back to
+// a classic group and rebalances.
 public sealed partial class GroupCoordinatorShard
 {
     private const string ConsumerProtocolType = "consumer";
@@ -127,5 +129,81 @@ public sealed partial class GroupCoordinatorShard
         }
         topics.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
         return ConsumerProtocolCodec.WriteAssignment(topics);
+    }
+
+    // ----- downgrade: consumer group -> classic group ----------------------------------------
+
+    /// <summary>Kafka's validateOnlineDowngradeWithFencedMembers: only classic members would remain (at least one).</summary>
+    private bool CanDowngradeWithout(ConsumerGroup group, string removedMemberId)
+    {
+        if (!Config.OnlineDowngradeEnabled) return false;
+        int remaining = 0;
+        foreach (var m in group.Members.Values)
+        {
+            if (m.MemberId == removedMemberId) continue;
+            if (!m.UsesClassicProtocol) return false;
+            remaining++;
+        }
+        return remaining > 0 && remaining <= Config.GroupMaxSize && CommonClassicProtocol(group, removedMemberId) is not null;
+    }
+
+    /// <summary>The first protocol, in the first member's order of preference, that every remaining member supports.</summary>
+    private static string? CommonClassicProtocol(ConsumerGroup group, string removedMemberId)
+    {
+        var remaining = group.Members.Values.Where(m => m.MemberId != removedMemberId).ToList();
+        if (remaining.Count == 0) return null;
+        foreach (var (name, _) in remaining[0].Classic!.SupportedProtocols)
+            if (remaining.All(m => m.Classic!.SupportedProtocols.Any(sp => sp.Name == name))) return name;
+        return null;
+    }
+
+    /// <summary>
+    /// Kafka's convertToClassicGroup: tombstones for the consumer group, then one GroupMetadata
+    /// record for the classic group (generation = the group epoch, each member's current
+    /// assignment), then a rebalance so the members agree on a new generation.
+    /// </summary>
+    private async ValueTask<ErrorCode> DowngradeToClassicGroupAsync(ConsumerGroup group, string removedMemberId, string reason)
+    {
+        string protocol = CommonClassicProtocol(group, removedMemberId)!;
+        var classic = new ClassicGroup(group.GroupId, NowMs)
+        {
+            GenerationId = group.GroupEpoch,
+            ProtocolTypeOrNull = ConsumerProtocolType,
+            ProtocolName = protocol,
+        };
+        foreach (var m in group.Members.Values)
+        {
+            if (m.MemberId == removedMemberId) continue;
+            classic.Add(new ClassicGroupMember
+            {
+                MemberId = m.MemberId,
+                GroupInstanceId = m.InstanceId,
+                ClientId = m.ClientId,
+                ClientHost = m.ClientHost,
+                RebalanceTimeoutMs = m.RebalanceTimeoutMs,
+                SessionTimeoutMs = m.Classic!.SessionTimeoutMs,
+                ProtocolType = ConsumerProtocolType,
+                Protocols = m.Classic.SupportedProtocols.ToList(),
+                Assignment = ToClassicAssignment(m.AssignedPartitions),
+            });
+        }
+        classic.RestoreState(ClassicGroupState.Stable, NowMs);
+
+        var records = new List<GroupRecord>();
+        group.AddDeletionRecords(records);
+        records.Add(new ClassicGroupRecord(group.GroupId, classic.ToSnapshot()));
+        var memberIds = group.Members.Keys.ToList();
+        var error = await AppendAsync(records).ConfigureAwait(false);
+        if (error != ErrorCode.None) return error;
+
+        // Replaying the tombstones removed the consumer group; outside a load the classic group's
+        // runtime state is not rebuilt from its record, so it is installed here.
+        foreach (var id in memberIds) CancelConsumerMemberTimers(group.GroupId, id);
+        _groups[group.GroupId] = classic;
+        foreach (var member in classic.Members) RescheduleHeartbeat(classic, member, member.SessionTimeoutMs);
+        _logger.LogInformation("Group {Group} downgraded from consumer to classic at generation {Generation} ({Reason})",
+            group.GroupId, classic.GenerationId, reason);
+        PrepareRebalance(classic, $"downgrade from consumer to classic: member {removedMemberId} removed ({reason})");
+        return ErrorCode.None;
     }
 }
