@@ -159,7 +159,7 @@ public class GroupHandlerStackTests
             var fetchedV1 = await stack.CallAsync<OffsetFetchResponse>(new OffsetFetchHandler(stack.Coordinator), new OffsetFetchRequest
             {
                 GroupId = group,
-                Topics = { new OffsetFetchRequest.OffsetFetchRequestTopic { Name = "orders", PartitionIndexes = { 0, 1 } } },
+                Topics = new() { new OffsetFetchRequest.OffsetFetchRequestTopic { Name = "orders", PartitionIndexes = { 0, 1 } } },
             }, 1);
             Assert.Equal(new long[] { -1, 77 }, fetchedV1.Topics[0].Partitions.Select(p => p.CommittedOffset));
 

@@ -65,7 +65,7 @@ public class OffsetAndReplayTests
         await ctx.CommitAsync("replayed", join.GenerationId, join.MemberId, "orders", 3, 1234);
         await ctx.CommitAsync("replayed", join.GenerationId, join.MemberId, "orders", 3, 1235);
         await ctx.CommitAsync("simple", -1, "", "orders", 0, 7);
-        Assert.Empty((await ctx.Coordinator.DeleteGroupsAsync(new[] { "simple" })).Where(r => r.Error != ErrorCode.None));
+        Assert.DoesNotContain(await ctx.Coordinator.DeleteGroupsAsync(new[] { "simple" }), r => r.Error != ErrorCode.None);
 
         ctx = await ctx.RestartAsync();
         await using var _ = ctx;

@@ -13,7 +13,6 @@ internal sealed class PollingConsumer : IDisposable
     private readonly Thread _thread;
     private readonly object _gate = new();
     private HashSet<TopicPartition> _assigned = new();
-    private volatile bool _abandoned;
     private int _disposed;
 
     private readonly List<TopicPartition> _revoked = new();
@@ -74,7 +73,6 @@ internal sealed class PollingConsumer : IDisposable
     public void Abandon()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _abandoned = true;
         _stop.Cancel();
         _thread.Join(TimeSpan.FromSeconds(10));
         // Dispose without Close: librdkafka is torn down; no LeaveGroup is promised.
