@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Broker.Replication.Purgatory;
 
 /// <summary>
@@ -8,11 +10,16 @@ namespace Broker.Replication.Purgatory;
 /// changed (an append, a high watermark move); the operation checks its condition and, when met,
 /// calls <see cref="ForceComplete"/>. At the deadline the purgatory calls <see cref="ForceComplete"/>
 /// itself, then <see cref="OnExpiration"/>. <see cref="OnComplete"/> runs exactly once, on whichever
-/// thread won the race to complete — so it must be cheap and must not block (it completes a task).
+/// thread won the race to complete — so it must be cheap and must not block (it completes a task;
+/// a <see cref="DelayedFetch"/> waiter then answers on that thread, so completers hold no lock).
 /// </summary>
 public abstract class DelayedOperation
 {
     private int _completed;
+    // The purgatory's count of waiting operations, decremented by whoever completes this one,
+    // before OnComplete: completion may run the waiter's continuation inline (DelayedFetch), and
+    // by the time the waiter answers, the purgatory must no longer count it as delayed.
+    private StrongBox<int>? _pendingCount;
 
     protected DelayedOperation(long deadlineMs)
     {
@@ -35,8 +42,27 @@ public abstract class DelayedOperation
             return false;
         }
 
+        if (Interlocked.Exchange(ref _pendingCount, null) is { } pending)
+        {
+            Interlocked.Decrement(ref pending.Value);
+        }
+
         OnComplete();
         return true;
+    }
+
+    /// <summary>
+    /// Counts this operation in <paramref name="pendingCount"/> until it completes (the purgatory's
+    /// Delayed). Called once, before the operation becomes visible to other threads' checks.
+    /// </summary>
+    internal void CountWhilePending(StrongBox<int> pendingCount)
+    {
+        Interlocked.Increment(ref pendingCount.Value);
+        Volatile.Write(ref _pendingCount, pendingCount);
+        if (IsCompleted && Interlocked.Exchange(ref _pendingCount, null) is { } raced)
+        {
+            Interlocked.Decrement(ref raced.Value); // completed before the count was visible to it
+        }
     }
 
     /// <summary>Builds and releases the response. Runs once.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Broker.Storage;
 
 namespace Broker.Replication.Purgatory;
@@ -31,7 +32,7 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
     private readonly ITimer _timer;
     private long _armedDeadlineMs = long.MaxValue;
     private int _completedSincePurge;
-    private int _pending;
+    private readonly StrongBox<int> _pending = new();
     private bool _disposed;
 
     public DelayedOperationPurgatory(string name, TimeProvider? time = null, int purgeIntervalRequests = 1000)
@@ -48,7 +49,7 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
     public int PurgeIntervalRequests { get; }
 
     /// <summary>Operations waiting (not yet completed).</summary>
-    public int Delayed => Volatile.Read(ref _pending);
+    public int Delayed => Volatile.Read(ref _pending.Value);
 
     /// <summary>Watch entries, completed ones not yet swept included (Kafka's PurgatorySize metric).</summary>
     public int Watched
@@ -80,6 +81,7 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
             return true;
         }
 
+        operation.CountWhilePending(_pending); // whoever completes it from here on uncounts it
         foreach (TopicPartition key in keys)
         {
             if (operation.IsCompleted)
@@ -100,7 +102,6 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
             return false;
         }
 
-        Interlocked.Increment(ref _pending);
         Schedule(operation);
         return false;
     }
@@ -119,7 +120,6 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
         int completed = list.TryCompleteWatched();
         if (completed > 0)
         {
-            Interlocked.Add(ref _pending, -completed);
             NoteCompleted(completed);
         }
 
@@ -152,10 +152,7 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
         {
             foreach (T operation in entry.Value.Drain())
             {
-                if (operation.ForceComplete())
-                {
-                    Interlocked.Decrement(ref _pending);
-                }
+                operation.ForceComplete();
             }
         }
 
@@ -255,7 +252,6 @@ public sealed class DelayedOperationPurgatory<T> : IDisposable
 
         if (completed > 0)
         {
-            Interlocked.Add(ref _pending, -completed);
             NoteCompleted(completed);
         }
     }
