@@ -12,8 +12,11 @@ namespace Broker.Fetch;
 /// copy) and wraps the others in this type, which the transport copies with positional reads.
 /// Remove it once the transport or the storage handles synchronous handles.
 /// </summary>
-internal sealed class BufferedFileRecords(FileRecords inner) : BaseRecords
+internal sealed class BufferedFileRecords(FileRecords inner) : BaseRecords, IDisposable
 {
+    /// <summary>Gives back the wrapped region's segment lease.</summary>
+    public void Dispose() => inner.Dispose();
+
     public override int SizeInBytes => inner.SizeInBytes;
 
     public override void CopyTo(Span<byte> destination) => inner.CopyTo(destination);

@@ -18,6 +18,7 @@
 using Broker.Config;
 using Broker.Fetch;
 using Broker.Metrics;
+using Broker.Protocol.Wire;
 using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Replication;
@@ -111,6 +112,9 @@ public sealed class FetchHandler(ReplicaManager replicaManager, FetchSessionCach
             TopicPartition[] keys = reader.WatchKeys();
             if (keys.Length > 0)
             {
+                // The first read is discarded (too little to answer): give its segment leases back
+                // now rather than at GC, including when the wait is cancelled (connection closed).
+                ReleaseRecords(results);
                 var operation = new DelayedFetch(nowMs + req.MaxWaitMs, reader);
                 if (!replicaManager.FetchPurgatory.TryCompleteElseWatch(operation, keys))
                 {
@@ -127,6 +131,15 @@ public sealed class FetchHandler(ReplicaManager replicaManager, FetchSessionCach
         }
 
         return BuildResponse(version, session, entries, results, incremental);
+    }
+
+    private static void ReleaseRecords(FetchResponse.PartitionData[] results)
+    {
+        foreach (FetchResponse.PartitionData data in results)
+        {
+            (data.Records as IDisposable)?.Dispose();
+            data.Records = MemoryRecords.Empty;
+        }
     }
 
     private static FetchResponse SessionError(ErrorCode error) => new() { ErrorCode = (short)error, SessionId = 0 };

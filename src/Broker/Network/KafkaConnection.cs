@@ -439,13 +439,20 @@ public sealed class KafkaConnection
             }
 
             if (response is null) return null;
+            bool spliced = _transport.SupportsSplicedRecords;
             try
             {
-                return ResponseFrame.Create(response, context.ApiVersion, pending.ResponseHeaderVersion, context.CorrelationId, _transport.SupportsSplicedRecords);
+                return ResponseFrame.Create(response, context.ApiVersion, pending.ResponseHeaderVersion, context.CorrelationId, spliced);
             }
             catch (Exception e)
             {
+                spliced = false; // no frame owns the regions
                 throw new HandlerFailedException($"cannot write {response.GetType().Name} v{context.ApiVersion}", e);
+            }
+            finally
+            {
+                // Copied into the frame (or never written): the segment leases go back now, not at GC.
+                if (!spliced) ResponseFrame.ReleaseRecords(response);
             }
         }
         finally
@@ -479,7 +486,8 @@ public sealed class KafkaConnection
     {
         try
         {
-            await pending.Response.ConfigureAwait(false);
+            // Never sent: give back the segment leases of its file regions.
+            ResponseFrame.ReleaseRecords(await pending.Response.ConfigureAwait(false));
         }
         catch
         {

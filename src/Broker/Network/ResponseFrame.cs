@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using Broker.Protocol;
 using Broker.Protocol.Framing;
+using Broker.Protocol.Messages;
 using Broker.Protocol.Wire;
 
 namespace Broker.Network;
@@ -106,6 +107,23 @@ public sealed class ResponseFrame : IDisposable
         }
 
         buffer[from..].CopyTo(destination[to..]);
+    }
+
+    /// <summary>
+    /// Gives back the segment leases of the file regions in a response that will not be (or
+    /// no longer needs to be) sent from the files: copied into the frame (TLS, in-memory
+    /// transports), failed to serialise, or dropped because the connection closed. Idempotent.
+    /// </summary>
+    public static void ReleaseRecords(IApiMessage? response)
+    {
+        if (response is not FetchResponse fetch) return;
+        foreach (FetchResponse.FetchableTopicResponse topic in fetch.Responses)
+        {
+            foreach (FetchResponse.PartitionData partition in topic.Partitions)
+            {
+                (partition.Records as IDisposable)?.Dispose();
+            }
+        }
     }
 
     public void Dispose()
