@@ -98,4 +98,38 @@ public sealed class RawErrorTests
         Assert.Equal(4, response.Responses[0].Partitions[0].HighWatermark);
         Assert.True(response.Responses[0].Partitions[0].Records!.SizeInBytes > 0);
     }
+
+    [Fact]
+    public async Task A_long_poll_fetch_does_not_hold_up_the_next_request_on_its_own_connection()
+    {
+        // One connection pipelines a long-poll fetch and then a produce to the partition it waits
+        // on. The produce must be received and dispatched while the fetch waits (the processing
+        // loop runs inline on the receive thread, the fetch is completed inline by the append on
+        // that same thread, and the send loop resumes inline too); the fetch is then answered
+        // with the records, before the produce response, long before max wait.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using TestBroker broker = await TestBroker.StartAsync();
+        await using RawKafkaClient client = await RawKafkaClient.ConnectAsync(broker.BootstrapServers, cts.Token);
+        string topic = TestBroker.UniqueTopic();
+        await CreateTopicAsync(client, topic, cts.Token);
+
+        var fetch = new FetchRequest
+        {
+            ReplicaId = -1, MaxWaitMs = 30_000, MinBytes = 1, MaxBytes = 1 << 20, SessionEpoch = -1,
+            Topics = { new FetchRequest.FetchTopic { Topic = topic, Partitions = { new FetchRequest.FetchPartition { Partition = 0, FetchOffset = 0, PartitionMaxBytes = 1 << 20 } } } },
+        };
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        int fetchId = await client.SendPipelinedAsync(fetch, FetchRequest.ApiKey, 11, cts.Token);
+        int produceId = await client.SendPipelinedAsync(Produce(topic, Batch(4), acks: 1), ProduceRequest.ApiKey, 9, cts.Token);
+
+        FetchResponse fetched = await client.ReceiveAsync<FetchResponse>(FetchRequest.ApiKey, 11, fetchId, cts.Token);
+        ProduceResponse produced = await client.ReceiveAsync<ProduceResponse>(ProduceRequest.ApiKey, 9, produceId, cts.Token);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(25), $"answered after {watch.ElapsedMilliseconds} ms");
+        Assert.Equal(4, fetched.Responses[0].Partitions[0].HighWatermark);
+        Assert.True(fetched.Responses[0].Partitions[0].Records!.SizeInBytes > 0);
+        Assert.Equal((short)ErrorCode.None, Assert.Single(Assert.Single(produced.Responses).PartitionResponses).ErrorCode);
+
+        // And the connection still serves requests afterwards.
+        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(1), 9, cts.Token));
+    }
 }

@@ -57,6 +57,24 @@ internal sealed class RawKafkaClient : IAsyncDisposable
         await _stream!.WriteAsync(frame, cancellationToken);
     }
 
+    /// <summary>Sends without reading; returns the correlation id to pass to <see cref="ReceiveAsync"/> (pipelining).</summary>
+    public async Task<int> SendPipelinedAsync(IRequest request, short apiKey, short version, CancellationToken cancellationToken)
+    {
+        await SendOnlyAsync(request, apiKey, version, cancellationToken);
+        return _correlationId;
+    }
+
+    /// <summary>Reads the next response, which must carry <paramref name="correlationId"/>.</summary>
+    public async Task<TResponse> ReceiveAsync<TResponse>(short apiKey, short version, int correlationId, CancellationToken cancellationToken)
+        where TResponse : IResponse, new()
+    {
+        byte[] sizeBytes = new byte[4];
+        await _stream!.ReadExactlyAsync(sizeBytes, cancellationToken);
+        byte[] body = new byte[BinaryPrimitives.ReadInt32BigEndian(sizeBytes)];
+        await _stream.ReadExactlyAsync(body, cancellationToken);
+        return Read<TResponse>(body, ApiMessages.ResponseHeaderVersion(apiKey, version), version, correlationId);
+    }
+
     private static void Write(Span<byte> destination, RequestHeader header, short headerVersion, IRequest request, short version)
     {
         var writer = new KafkaWriter(destination);
