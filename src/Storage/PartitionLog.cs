@@ -430,6 +430,16 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>Index of the segment with the largest base offset &lt;= offset (0 when below all).</summary>
+    /// <summary>
+    /// True when <paramref name="offset"/> lies in an older segment than <paramref name="than"/>
+    /// (Kafka LogOffsetMetadata.onOlderSegment): a read from it stops at that segment's end.
+    /// </summary>
+    public bool OnOlderSegment(long offset, long than)
+    {
+        LogSegment[] segments = _segments;
+        return FloorSegmentIndex(segments, offset) < FloorSegmentIndex(segments, than);
+    }
+
     private static int FloorSegmentIndex(LogSegment[] segments, long offset)
     {
         int lo = 0;

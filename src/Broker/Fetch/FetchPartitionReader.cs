@@ -126,7 +126,10 @@ internal sealed class FetchPartitionReader(ReplicaManager replicaManager, IReadO
                 continue;
             }
 
-            if (minBytes <= 1)
+            // Kafka DelayedFetch case F: a read from an older segment than the bound stops at that
+            // segment's end, so fetch.min.bytes may never be readable from here: answer now rather
+            // than after max wait (which a lagging consumer would pay at every segment boundary).
+            if (minBytes <= 1 || partition.Log.OnOlderSegment(fetchOffset, bound))
             {
                 return true;
             }

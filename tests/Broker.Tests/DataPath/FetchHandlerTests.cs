@@ -151,6 +151,29 @@ public sealed class FetchHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task Min_bytes_does_not_hold_a_fetch_whose_offset_is_on_an_older_segment()
+    {
+        // A consumer behind, at the tail of a sealed segment: the read stops at the segment's end
+        // (~170 bytes), under min.bytes, though 4000 more bytes wait in the next segment. Kafka's
+        // DelayedFetch answers at once (case F); this waited the whole max wait at every segment boundary.
+        (string topic, Guid id) = CreateTopic();
+        Append(topic, 0, 1, valueBytes: 100);
+        _f.Replicas.GetPartition(new TopicPartition(topic, 0))!.Log.Roll();
+        Append(topic, 0, 1, valueBytes: 4000);
+
+        Task<FetchResponse?> pending = FetchAsync(DataPathFixture.FetchRequestFor(topic, id, 0, 0, 12, maxWaitMs: 60_000, minBytes: 3000), 12);
+        FetchResponse response = (await pending.WaitAsync(TimeSpan.FromSeconds(20)))!;
+        Assert.Equal(new long[] { 0 }, DataPathFixture.RecordOffsets(response.Responses[0].Partitions[0].Records));
+
+        // Once the next fetch is on the active segment, min.bytes holds it again.
+        Task<FetchResponse?> next = FetchAsync(DataPathFixture.FetchRequestFor(topic, id, 0, 2, 12, maxWaitMs: 60_000, minBytes: 3000), 12);
+        Assert.True(await PollAsync(() => _f.Replicas.FetchPurgatory.Delayed == 1 || next.IsCompleted));
+        Assert.False(next.IsCompleted);
+        Append(topic, 0, 1, valueBytes: 4000);
+        Assert.Equal(new long[] { 2 }, DataPathFixture.RecordOffsets((await next.WaitAsync(TimeSpan.FromSeconds(20)))!.Responses[0].Partitions[0].Records));
+    }
+
+    [Fact]
     public async Task The_first_batch_is_returned_whole_and_later_partitions_respect_the_response_budget()
     {
         (string topic, Guid id) = CreateTopic(2);

@@ -50,7 +50,8 @@ public sealed class FetchLeaseTests : IDisposable
         (string topic, Guid id, Partition partition) = SealedFirstBatch();
 
         // min.bytes 3000: the first read finds offset 0 (~170 bytes, a region of the sealed
-        // segment), too little, and waits; at max wait the fetch reads again and answers.
+        // segment), too little; as the offset is on an older segment than the high watermark the
+        // fetch is satisfied at once (else at max wait), reads again and answers.
         var header = new RequestHeader { RequestApiKey = FetchRequest.ApiKey, RequestApiVersion = 12, CorrelationId = 1, ClientId = "t" };
         ValueTask<IApiMessage?> pending = _f.Fetch.HandleAsync(new RequestContext(header, 1, null, "PLAINTEXT"),
             DataPathFixture.FetchRequestFor(topic, id, 0, 0, 12, maxWaitMs: 300, minBytes: 3000), CancellationToken.None);
@@ -67,11 +68,17 @@ public sealed class FetchLeaseTests : IDisposable
     [Fact]
     public async Task A_long_poll_cancelled_by_a_closing_connection_gives_back_its_leases()
     {
-        (string topic, Guid id, Partition partition) = SealedFirstBatch();
+        // Offset 0 in the active segment: the first read holds a region of it and the fetch parks;
+        // then the segment is rolled (sealed), and the connection closes under the waiting fetch.
+        string topic = DataPathFixture.UniqueTopic();
+        Guid id = _f.Store.CreateTopic(topic, 1, 1).Topic!.TopicId;
+        Partition partition = _f.Replicas.GetPartition(new TopicPartition(topic, 0))!;
+        Append(partition, valueBytes: 100);
         await using (var harness = new ConnectionHarness(_f.Fetch))
         {
             await harness.SendAsync(DataPathFixture.FetchRequestFor(topic, id, 0, 0, 12, maxWaitMs: 30_000, minBytes: 3000), 12);
             Assert.True(await PollAsync(() => _f.Replicas.FetchPurgatory.Delayed == 1));
+            partition.Log.Roll();
         } // aborts: the handler's wait is cancelled
 
         DeleteFirstSegmentAndAssertItsFileClosed(partition);
