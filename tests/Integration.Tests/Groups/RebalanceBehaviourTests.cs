@@ -136,35 +136,10 @@ public class RebalanceBehaviourTests
             config.SessionTimeoutMs = 30000; // long enough that a slow restart cannot reach it
             return config;
         }
-        var consumers = new List<PollingConsumer>();
-        try
-        {
-            for (int i = 0; i < 3; i++) consumers.Add(new PollingConsumer(StaticConfig(i), topic));
-            await Poll.UntilAsync(() => Poll.IsExactSplit(consumers, 6, 2), Deadline, () => Poll.Describe(consumers));
-            var keptRunning = consumers.Take(2).ToList();
-            var revokedBefore = keptRunning.Select(c => c.Revoked.Count).ToList();
-            var assignEventsBefore = keptRunning.Select(c => c.AssignEvents).ToList();
-            var restartedHad = consumers[2].Assigned;
 
-            // A restart: the process dies (no LeaveGroup; static members do not send one anyway)
-            // and comes back with the same group.instance.id.
-            consumers[2].Abandon();
-            var restarted = new PollingConsumer(StaticConfig(2), topic);
-            consumers.Add(restarted);
-            await Poll.UntilAsync(() => restarted.Assigned.Count == 2, Deadline, () => Poll.Describe(consumers));
-
-            Assert.True(restartedHad.SetEquals(restarted.Assigned), "the restarted instance got its old partitions back");
-            for (int i = 0; i < keptRunning.Count; i++)
-            {
-                Assert.Equal(revokedBefore[i], keptRunning[i].Revoked.Count);
-                Assert.Equal(assignEventsBefore[i], keptRunning[i].AssignEvents);
-            }
-            Assert.True(Poll.IsExactSplit(new[] { keptRunning[0], keptRunning[1], restarted }, 6, 2), Poll.Describe(consumers));
-        }
-        finally
-        {
-            foreach (var c in consumers) c.Dispose();
-        }
+        // A restart: the process dies (no LeaveGroup; static members do not send one anyway)
+        // and comes back with the same group.instance.id.
+        await AssertStaticRestartKeepsPartitionsAsync(topic, StaticConfig, stop: c => c.Abandon());
     }
 
     [Fact]
@@ -180,20 +155,31 @@ public class RebalanceBehaviourTests
             config.GroupInstanceId = "instance-" + i;
             return config;
         }
+
+        // A rolling restart: Close sends the static leave (member epoch -2), which keeps the
+        // assignment for the instance until group.consumer.session.timeout.ms (KIP-848).
+        await AssertStaticRestartKeepsPartitionsAsync(topic, StaticConfig, stop: c => c.Dispose());
+    }
+
+    /// <summary>
+    /// Three static members split six partitions; the third stops (<paramref name="stop"/>) and a
+    /// new consumer with its group.instance.id takes its place. It must get exactly its old
+    /// partitions back while the two that kept running see no revocation and no new assignment.
+    /// </summary>
+    private static async Task AssertStaticRestartKeepsPartitionsAsync(string topic, Func<int, ConsumerConfig> staticConfig, Action<PollingConsumer> stop)
+    {
         var consumers = new List<PollingConsumer>();
         try
         {
-            for (int i = 0; i < 3; i++) consumers.Add(new PollingConsumer(StaticConfig(i), topic));
+            for (int i = 0; i < 3; i++) consumers.Add(new PollingConsumer(staticConfig(i), topic));
             await Poll.UntilAsync(() => Poll.IsExactSplit(consumers, 6, 2), Deadline, () => Poll.Describe(consumers));
             var keptRunning = consumers.Take(2).ToList();
             var revokedBefore = keptRunning.Select(c => c.Revoked.Count).ToList();
             var assignEventsBefore = keptRunning.Select(c => c.AssignEvents).ToList();
             var restartedHad = consumers[2].Assigned;
 
-            // A rolling restart: Close sends the static leave (member epoch -2), which keeps the
-            // assignment for the instance until group.consumer.session.timeout.ms (KIP-848).
-            consumers[2].Dispose();
-            var restarted = new PollingConsumer(StaticConfig(2), topic);
+            stop(consumers[2]);
+            var restarted = new PollingConsumer(staticConfig(2), topic);
             consumers.Add(restarted);
             await Poll.UntilAsync(() => restarted.Assigned.Count == 2, Deadline, () => Poll.Describe(consumers));
 
@@ -203,6 +189,7 @@ public class RebalanceBehaviourTests
                 Assert.Equal(revokedBefore[i], keptRunning[i].Revoked.Count);
                 Assert.Equal(assignEventsBefore[i], keptRunning[i].AssignEvents);
             }
+            Assert.True(Poll.IsExactSplit(new[] { keptRunning[0], keptRunning[1], restarted }, 6, 2), Poll.Describe(consumers));
         }
         finally
         {
