@@ -15,6 +15,10 @@
 #   CONSUMER_ASSIGN=1                           consumers assign partitions instead of joining a group
 #   BROKER_OVERRIDES="num.partitions=8 ..."     extra --override key=value for the broker
 #   WARMUP=1                                    produce 300k records of 100 B and of 1 KB, then 5 s end-to-end, before the scenarios (0: skip)
+#   PRETOUCH_GB=0                               write and delete a file of this many GB in the work dir first, so the
+#                                               VM's guest memory has been touched once before the broker writes into
+#                                               the page cache (first touch costs several times more here; see
+#                                               docs/performance.md, "first-touch memory"); 20 on a fresh 24 GiB VM
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,6 +62,13 @@ wait_for_port() { # host port timeout_sec
   done
   return 1
 }
+
+PRETOUCH_GB=${PRETOUCH_GB:-0}
+if (( PRETOUCH_GB > 0 )); then
+  log "pre-touching guest memory: writing and deleting ${PRETOUCH_GB} GB"
+  dd if=/dev/zero of="$WORK/pretouch" bs=4M count=$((PRETOUCH_GB * 256)) status=none
+  rm -f "$WORK/pretouch"
+fi
 
 log "building perf/LoadTool (Release)"
 dotnet build -c Release perf/LoadTool/LoadTool.csproj -nologo -v q >"$WORK/build-loadtool.log" 2>&1 \
