@@ -3,6 +3,7 @@ using Broker.Integration.Tests.Infrastructure;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Protocol.Wire;
+using static Broker.Integration.Tests.Infrastructure.RawRecords;
 
 namespace Broker.Integration.Tests.Admin;
 
@@ -13,29 +14,6 @@ namespace Broker.Integration.Tests.Admin;
 /// </summary>
 public sealed class DescribeLogDirsTests
 {
-    private static byte[] Batch(int records, int valueBytes)
-    {
-        using var builder = new RecordBatchBuilder();
-        for (int i = 0; i < records; i++)
-        {
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[valueBytes]);
-        }
-
-        using PooledBufferWriter built = builder.Build();
-        return built.WrittenSpan.ToArray();
-    }
-
-    private static async Task CreateTopicAsync(RawKafkaClient client, string topic, int partitions, CancellationToken ct)
-    {
-        var request = new CreateTopicsRequest
-        {
-            TimeoutMs = 10_000,
-            Topics = [new CreateTopicsRequest.CreatableTopic { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }],
-        };
-        CreateTopicsResponse response = await client.SendAsync<CreateTopicsResponse>(request, CreateTopicsRequest.ApiKey, 7, ct);
-        Assert.Equal(0, Assert.Single(response.Topics).ErrorCode);
-    }
-
     private static async Task ProduceAsync(RawKafkaClient client, string topic, int partition, byte[] batch, CancellationToken ct)
     {
         var request = new ProduceRequest

@@ -3,24 +3,13 @@ using Broker.Protocol;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Protocol.Wire;
+using static Broker.Integration.Tests.Infrastructure.RawRecords;
 
 namespace Broker.Integration.Tests.DataPath;
 
 /// <summary>Requests a real client would not send, built with the generated messages and sent raw.</summary>
 public sealed class RawErrorTests
 {
-    private static byte[] Batch(int records, int valueBytes = 8)
-    {
-        using var builder = new RecordBatchBuilder();
-        for (int i = 0; i < records; i++)
-        {
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[valueBytes]);
-        }
-
-        using PooledBufferWriter built = builder.Build();
-        return built.WrittenSpan.ToArray();
-    }
-
     private static ProduceRequest Produce(string topic, byte[] records, short acks = -1) => new()
     {
         TransactionalId = null,
@@ -51,12 +40,12 @@ public sealed class RawErrorTests
         string topic = TestBroker.UniqueTopic();
         await CreateTopicAsync(client, topic, cts.Token);
 
-        byte[] corrupt = Batch(3);
+        byte[] corrupt = Batch(3, 8);
         corrupt[^2] ^= 0x5A;
         Assert.Equal((short)ErrorCode.CorruptMessage, await ProduceErrorAsync(client, topic, corrupt, 9, cts.Token));
-        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, await ProduceErrorAsync(client, TestBroker.UniqueTopic(), Batch(1), 9, cts.Token));
+        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, await ProduceErrorAsync(client, TestBroker.UniqueTopic(), Batch(1, 8), 9, cts.Token));
         Assert.Equal((short)ErrorCode.MessageTooLarge, await ProduceErrorAsync(client, topic, Batch(1, 2 * 1024 * 1024), 9, cts.Token));
-        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(2), 11, cts.Token));
+        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(2, 8), 11, cts.Token));
 
         // The good batch landed at offset 0: nothing of the refused ones was written.
         var fetch = new FetchRequest
@@ -92,7 +81,7 @@ public sealed class RawErrorTests
         var watch = System.Diagnostics.Stopwatch.StartNew();
         Task<FetchResponse> waiting = consumer.SendAsync<FetchResponse>(fetch, FetchRequest.ApiKey, 11, cts.Token);
         Assert.False(waiting.IsCompleted);
-        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(producer, topic, Batch(4), 9, cts.Token));
+        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(producer, topic, Batch(4, 8), 9, cts.Token));
         FetchResponse response = await waiting.WaitAsync(cts.Token);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(25), $"answered after {watch.ElapsedMilliseconds} ms");
         Assert.Equal(4, response.Responses[0].Partitions[0].HighWatermark);
@@ -120,7 +109,7 @@ public sealed class RawErrorTests
         };
         var watch = System.Diagnostics.Stopwatch.StartNew();
         int fetchId = await client.SendPipelinedAsync(fetch, FetchRequest.ApiKey, 11, cts.Token);
-        int produceId = await client.SendPipelinedAsync(Produce(topic, Batch(4), acks: 1), ProduceRequest.ApiKey, 9, cts.Token);
+        int produceId = await client.SendPipelinedAsync(Produce(topic, Batch(4, 8), acks: 1), ProduceRequest.ApiKey, 9, cts.Token);
 
         FetchResponse fetched = await client.ReceiveAsync<FetchResponse>(FetchRequest.ApiKey, 11, fetchId, cts.Token);
         ProduceResponse produced = await client.ReceiveAsync<ProduceResponse>(ProduceRequest.ApiKey, 9, produceId, cts.Token);
@@ -130,6 +119,6 @@ public sealed class RawErrorTests
         Assert.Equal((short)ErrorCode.None, Assert.Single(Assert.Single(produced.Responses).PartitionResponses).ErrorCode);
 
         // And the connection still serves requests afterwards.
-        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(1), 9, cts.Token));
+        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(1, 8), 9, cts.Token));
     }
 }

@@ -6,6 +6,7 @@ using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Protocol.Wire;
 using Microsoft.Extensions.DependencyInjection;
+using static Broker.Integration.Tests.Infrastructure.RawRecords;
 
 namespace Broker.Integration.Tests.Metrics;
 
@@ -16,29 +17,6 @@ namespace Broker.Integration.Tests.Metrics;
 /// </summary>
 public sealed class MetricsEndpointTests
 {
-    private static byte[] Batch(int records, int valueBytes)
-    {
-        using var builder = new RecordBatchBuilder();
-        for (int i = 0; i < records; i++)
-        {
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[valueBytes]);
-        }
-
-        using PooledBufferWriter built = builder.Build();
-        return built.WrittenSpan.ToArray();
-    }
-
-    private static async Task CreateTopicAsync(RawKafkaClient client, string topic, CancellationToken ct)
-    {
-        var request = new CreateTopicsRequest
-        {
-            TimeoutMs = 10_000,
-            Topics = [new CreateTopicsRequest.CreatableTopic { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }],
-        };
-        CreateTopicsResponse response = await client.SendAsync<CreateTopicsResponse>(request, CreateTopicsRequest.ApiKey, 7, ct);
-        Assert.Equal(0, Assert.Single(response.Topics).ErrorCode);
-    }
-
     [Fact(Timeout = 60_000)]
     public async Task Request_counts_and_latency_samples_grow_by_the_requests_sent()
     {
@@ -72,7 +50,7 @@ public sealed class MetricsEndpointTests
         await using TestBroker broker = await MetricsScrape.StartBrokerAsync();
         await using RawKafkaClient client = await RawKafkaClient.ConnectAsync(broker.BootstrapServers, cts.Token);
         string topic = TestBroker.UniqueTopic("metrics");
-        await CreateTopicAsync(client, topic, cts.Token);
+        await CreateTopicAsync(client, topic, 1, cts.Token);
         List<MetricSample> before = await MetricsScrape.ScrapeAsync(broker, cts.Token);
         (string, string) topicLabel = ("topic", topic);
         Assert.Equal(0, MetricsScrape.Find(before, "kafka_log_log_end_offset", topicLabel, ("partition", "0")));

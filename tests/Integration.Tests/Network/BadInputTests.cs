@@ -5,6 +5,7 @@ using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Protocol.Wire;
 using Microsoft.Extensions.Logging;
+using static Broker.Integration.Tests.Infrastructure.RawRecords;
 
 namespace Broker.Integration.Tests.Network;
 
@@ -151,7 +152,7 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
     {
         string topic = TestBroker.UniqueTopic("trunc");
         await using RawConnection bad = await RawConnection.ConnectAsync(Broker.BootstrapServers);
-        byte[] whole = RawConnection.Frame(Produce(topic, 0, Batch(2), acks: 1), ProduceRequest.ApiKey, 9, 5);
+        byte[] whole = RawConnection.Frame(Produce(topic, 0, Batch(2, 16), acks: 1), ProduceRequest.ApiKey, 9, 5);
         byte[] truncated = whole[..^20];
         BinaryPrimitives.WriteInt32BigEndian(truncated, truncated.Length - 4); // the length is honest, the body is short
         await bad.WriteAsync(truncated);
@@ -168,7 +169,7 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         await using RawConnection client = await RawConnection.ConnectAsync(Broker.BootstrapServers);
         await CreateTopicAsync(client, topic, partitions: 2);
 
-        ProduceResponse produce = await client.SendAsync<ProduceResponse>(Produce(topic, 7, Batch(1), acks: 1), 9);
+        ProduceResponse produce = await client.SendAsync<ProduceResponse>(Produce(topic, 7, Batch(1, 16), acks: 1), 9);
         Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, Assert.Single(Assert.Single(produce.Responses).PartitionResponses).ErrorCode);
 
         var fetch = new FetchRequest { ReplicaId = -1, MaxWaitMs = 0, MaxBytes = 1 << 20, SessionEpoch = -1 };
@@ -177,7 +178,7 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, Assert.Single(Assert.Single(fetched.Responses).Partitions).ErrorCode);
 
         // Partition 1 exists: the same connection still produces.
-        ProduceResponse ok = await client.SendAsync<ProduceResponse>(Produce(topic, 1, Batch(1), acks: 1), 9);
+        ProduceResponse ok = await client.SendAsync<ProduceResponse>(Produce(topic, 1, Batch(1, 16), acks: 1), 9);
         Assert.Equal(0, Assert.Single(Assert.Single(ok.Responses).PartitionResponses).ErrorCode);
         await AssertBrokerServesAsync();
     }
@@ -189,15 +190,15 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         await using RawConnection client = await RawConnection.ConnectAsync(Broker.BootstrapServers);
         await CreateTopicAsync(client, topic, partitions: 1);
 
-        byte[] corrupt = Batch(3);
+        byte[] corrupt = Batch(3, 16);
         corrupt[^3] ^= 0x5A; // a record byte: covered by the CRC-32C
         Assert.Equal((short)ErrorCode.CorruptMessage, await ProduceErrorAsync(client, topic, corrupt));
-        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, await ProduceErrorAsync(client, TestBroker.UniqueTopic("nosuch"), Batch(1)));
+        Assert.Equal((short)ErrorCode.UnknownTopicOrPartition, await ProduceErrorAsync(client, TestBroker.UniqueTopic("nosuch"), Batch(1, 16)));
         // This broker's frames stop at 64 KiB, below message.max.bytes: lower the topic's max.message.bytes instead.
         await AlterMaxMessageBytesAsync(client, topic, 1024);
-        Assert.Equal((short)ErrorCode.MessageTooLarge, await ProduceErrorAsync(client, topic, Batch(1, valueBytes: 4096)));
+        Assert.Equal((short)ErrorCode.MessageTooLarge, await ProduceErrorAsync(client, topic, Batch(1, 4096)));
 
-        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(2)));
+        Assert.Equal((short)ErrorCode.None, await ProduceErrorAsync(client, topic, Batch(2, 16)));
         await AssertBrokerServesAsync();
     }
 
@@ -209,11 +210,11 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         await CreateTopicAsync(client, topic, partitions: 1);
 
         // A successful acks=0 produce gets no response and leaves the connection open.
-        await client.WriteAsync(RawConnection.Frame(Produce(topic, 0, Batch(1), acks: 0), ProduceRequest.ApiKey, 9, client.NextCorrelationId()));
+        await client.WriteAsync(RawConnection.Frame(Produce(topic, 0, Batch(1, 16), acks: 0), ProduceRequest.ApiKey, 9, client.NextCorrelationId()));
         Assert.Equal(0, (await client.SendAsync<ApiVersionsResponse>(RawConnection.ApiVersions(), 3)).ErrorCode);
 
         // A failed one (partition 5 does not exist) closes it: the client learns of the error that way.
-        await client.WriteAsync(RawConnection.Frame(Produce(topic, 5, Batch(1), acks: 0), ProduceRequest.ApiKey, 9, client.NextCorrelationId()));
+        await client.WriteAsync(RawConnection.Frame(Produce(topic, 5, Batch(1, 16), acks: 0), ProduceRequest.ApiKey, 9, client.NextCorrelationId()));
         await client.AssertClosedByBrokerAsync();
         await fixture.Logs.WaitForAsync(LogLevel.Information, LogTimeout, $"{topic}-5 UnknownTopicOrPartition", "acks=0", "closing");
         await AssertBrokerServesAsync();
@@ -332,16 +333,4 @@ public sealed class BadInputTests(BadInputBroker fixture) : IClassFixture<BadInp
         TimeoutMs = 5000,
         TopicData = { new ProduceRequest.TopicProduceData { Name = topic, PartitionData = { new ProduceRequest.PartitionProduceData { Index = partition, Records = new MemoryRecords(records) } } } },
     };
-
-    private static byte[] Batch(int records, int valueBytes = 16)
-    {
-        using var builder = new RecordBatchBuilder();
-        for (int i = 0; i < records; i++)
-        {
-            builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[valueBytes]);
-        }
-
-        using PooledBufferWriter built = builder.Build();
-        return built.WrittenSpan.ToArray();
-    }
 }

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Broker.Protocol.Messages;
 using Broker.Protocol.Records;
 using Broker.Protocol.Wire;
+using static Broker.Integration.Tests.Infrastructure.RawRecords;
 
 namespace Broker.Integration.Tests.Network;
 
@@ -53,7 +54,7 @@ public sealed partial class BrokerProcessTests : IDisposable
             Assert.Equal(3, Assert.Single(created.Topics).NumPartitions); // num.partitions from KAFKA_NUM_PARTITIONS
 
             var produce = new ProduceRequest { Acks = 1, TimeoutMs = 5000 };
-            produce.TopicData.Add(new ProduceRequest.TopicProduceData { Name = topic, PartitionData = { new ProduceRequest.PartitionProduceData { Index = 0, Records = new MemoryRecords(Batch()) } } });
+            produce.TopicData.Add(new ProduceRequest.TopicProduceData { Name = topic, PartitionData = { new ProduceRequest.PartitionProduceData { Index = 0, Records = new MemoryRecords(Batch(1, 8)) } } });
             ProduceResponse produced = await client.SendAsync<ProduceResponse>(produce, 9);
             Assert.Equal(0, Assert.Single(Assert.Single(produced.Responses).PartitionResponses).ErrorCode);
         }
@@ -79,14 +80,6 @@ public sealed partial class BrokerProcessTests : IDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
-
-    private static byte[] Batch()
-    {
-        using var builder = new RecordBatchBuilder();
-        builder.Append(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, new byte[8]);
-        using PooledBufferWriter built = builder.Build();
-        return built.WrittenSpan.ToArray();
-    }
 
     /// <summary>The broker's own executable (Broker.dll, copied next to the tests) run with `dotnet`.</summary>
     private sealed partial class BrokerProcess : IDisposable
